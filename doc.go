@@ -1,0 +1,2 @@
+// Package ddbstream reads Amazon DynamoDB Streams.
+package ddbstream
