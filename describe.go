@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
@@ -11,6 +13,44 @@ import (
 )
 
 // This file holds the DescribeStream calls behind the lineage tree.
+
+// streamDisabled is the status of a stream whose shards are all closed for good.
+const streamDisabled = types.StreamStatusDisabled
+
+// A gate spaces calls at least every apart; a nil gate lets every call through. It is
+// how a Stream keeps DescribeStream under the service's rate.
+type gate struct {
+	every time.Duration
+	mu    sync.Mutex
+	next  time.Time
+}
+
+// wait blocks until the caller's turn, or until ctx is done.
+func (g *gate) wait(ctx context.Context) error {
+	if g == nil {
+		return nil
+	}
+	g.mu.Lock()
+	now := time.Now()
+	at := now
+	if g.next.After(now) {
+		at = g.next
+	}
+	g.next = at.Add(g.every)
+	g.mu.Unlock()
+	d := at.Sub(now)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // describePageLimit is the most shards DescribeStream returns in one page.
 const describePageLimit = 100
@@ -35,6 +75,9 @@ func (ep *endpoint) describe(ctx context.Context, filter *types.ShardFilter, sta
 		in.ExclusiveStartShardId = aws.String(startID)
 	}
 	for {
+		if err := ep.describeGate.wait(ctx); err != nil {
+			return listing{}, fmt.Errorf("ddbstream: stream %s: DescribeStream: %w", ep.streamARN, err)
+		}
 		out, err := ep.session.DescribeStream(ctx, in)
 		if err != nil {
 			return listing{}, apiError("stream "+ep.streamARN, "DescribeStream", err)
@@ -96,6 +139,14 @@ func (ep *endpoint) build(listed []types.Shard) (map[string]*Shard, error) {
 // children is never a final answer: a closed shard's children may be listed a little
 // later, so ask again. New children start at [TrimHorizon].
 func (s *Shard) LoadChildren(ctx context.Context) ([]*Shard, error) {
+	if _, err := s.lookupChildren(ctx); err != nil {
+		return nil, err
+	}
+	return s.Children(), nil
+}
+
+// lookupChildren is LoadChildren returning what DescribeStream said.
+func (s *Shard) lookupChildren(ctx context.Context) (listing, error) {
 	var l listing
 	var err error
 	if !s.ep.noChildFilter.Load() {
@@ -110,10 +161,10 @@ func (s *Shard) LoadChildren(ctx context.Context) ([]*Shard, error) {
 		l, err = s.ep.describe(ctx, nil, s.id)
 	}
 	if err != nil {
-		return nil, err
+		return listing{}, err
 	}
 	s.adopt(l.shards)
-	return s.Children(), nil
+	return l, nil
 }
 
 // adopt links the listed shards whose parent is s as its children, keeping known ones.

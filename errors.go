@@ -44,6 +44,11 @@ var (
 	// type leaves it out, or the operation has none (an insert has no old image).
 	ErrNoImage = errors.New("ddbstream: record has no such image")
 
+	// ErrStreamDisabled means the stream was disabled and every record it held has been
+	// returned: nothing more will come. Re-enabling a table's stream creates a new stream
+	// with a new ARN.
+	ErrStreamDisabled = errors.New("ddbstream: stream disabled")
+
 	// ErrClosed means the Stream was closed.
 	ErrClosed = errors.New("ddbstream: stream closed")
 )

@@ -23,6 +23,8 @@ type endpoint struct {
 	streamARN string
 	cfg       config
 
+	describeGate *gate // spaces DescribeStream calls; nil for a lone Shard
+
 	noTimestamp   atomic.Bool // AT_TIMESTAMP answered ValidationException: scan instead
 	noChildFilter atomic.Bool // the CHILD_SHARDS filter was refused: page DescribeStream
 }
@@ -204,40 +206,73 @@ func (s *Shard) takeIterator(ctx context.Context, p Position) error {
 // [Shard.Next], which refreshes it), [ErrTrimmed], [ErrShardNotFound], ctx's error, or the
 // SDK's error. A failed read returns no records and leaves the position unchanged.
 func (s *Shard) GetRecords(ctx context.Context) ([]Record, error) {
+	return s.read(ctx, (*Shard).page)
+}
+
+// read calls page until it returns records, the shard is exhausted, or MaxEmptyPages
+// empty pages came in a row. Pages whose records all precede a seek time are not empty.
+func (s *Shard) read(ctx context.Context, page func(*Shard, context.Context) ([]Record, int, error)) ([]Record, error) {
 	empty := 0
 	for !s.exhausted {
-		if s.iterator == "" {
-			if err := s.takeIterator(ctx, s.position); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		out, err := s.ep.session.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{
-			ShardIterator: &s.iterator,
-			Limit:         &s.ep.cfg.limit,
-		})
-		if err != nil {
-			return nil, apiError(s.where(), "GetRecords", err)
-		}
-		s.iterator, s.issuedAt = aws.ToString(out.NextShardIterator), time.Now()
-		s.exhausted = out.NextShardIterator == nil
-		recs := newRecords(s.id, out.Records)
-		if s.seeking {
-			recs = s.skipBeforeSeek(recs)
-		}
-		if len(recs) > 0 {
-			s.position = AfterSequenceNumber(recs[len(recs)-1].SequenceNumber)
+		recs, raw, err := page(s, ctx)
+		switch {
+		case err != nil:
+			return nil, err
+		case len(recs) > 0:
 			return recs, nil
-		}
-		if len(out.Records) > 0 {
-			empty = 0 // records arrived, all before the seek time
-			continue
-		}
-		if empty++; empty >= s.ep.cfg.maxEmptyPages {
-			break
+		case raw > 0:
+			empty = 0
+		default:
+			if empty++; empty >= s.ep.cfg.maxEmptyPages {
+				return nil, nil
+			}
 		}
 	}
 	return nil, nil
+}
+
+// page makes one GetRecords call, taking an iterator first when the shard holds none. It
+// returns the records to deliver and how many the page held before the seek filter.
+func (s *Shard) page(ctx context.Context) (recs []Record, raw int, err error) {
+	if s.exhausted {
+		return nil, 0, nil
+	}
+	if s.iterator == "" {
+		if err := s.takeIterator(ctx, s.position); err != nil || s.exhausted {
+			return nil, 0, err
+		}
+	}
+	out, err := s.ep.session.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{
+		ShardIterator: &s.iterator,
+		Limit:         &s.ep.cfg.limit,
+	})
+	if err != nil {
+		return nil, 0, apiError(s.where(), "GetRecords", err)
+	}
+	s.iterator, s.issuedAt = aws.ToString(out.NextShardIterator), time.Now()
+	s.exhausted = out.NextShardIterator == nil
+	recs = newRecords(s.id, out.Records)
+	if s.seeking {
+		recs = s.skipBeforeSeek(recs)
+	}
+	if len(recs) > 0 {
+		s.position = AfterSequenceNumber(recs[len(recs)-1].SequenceNumber)
+	}
+	return recs, len(out.Records), nil
+}
+
+// pageRefreshing is page that replaces an expired iterator when that is safe, as Next does.
+func (s *Shard) pageRefreshing(ctx context.Context) ([]Record, int, error) {
+	recs, raw, err := s.page(ctx)
+	if !errors.Is(err, ErrIteratorExpired) {
+		return recs, raw, err
+	}
+	if err := s.refusesRefresh(err); err != nil {
+		return nil, 0, err
+	}
+	s.ep.cfg.logger.Info("ddbstream: iterator expired; taking a new one", "shard", s.id, "position", s.position.String())
+	s.iterator = ""
+	return s.page(ctx)
 }
 
 // skipBeforeSeek drops the records created before the seek time. Once one at or after
@@ -260,16 +295,7 @@ func (s *Shard) skipBeforeSeek(recs []Record) []Record {
 // [RefreshLatest] allows it. Call [Shard.Heartbeat] at least every 15 minutes to avoid
 // that case. Otherwise Next fails as GetRecords does.
 func (s *Shard) Next(ctx context.Context) ([]Record, error) {
-	recs, err := s.GetRecords(ctx)
-	if !errors.Is(err, ErrIteratorExpired) {
-		return recs, err
-	}
-	if err := s.refusesRefresh(err); err != nil {
-		return nil, err
-	}
-	s.ep.cfg.logger.Info("ddbstream: iterator expired; taking a new one", "shard", s.id, "position", s.position.String())
-	s.iterator = ""
-	return s.GetRecords(ctx)
+	return s.read(ctx, (*Shard).pageRefreshing)
 }
 
 // refusesRefresh returns the error to report when the expired iterator (err) may not be
@@ -315,6 +341,12 @@ func (s *Shard) Heartbeat(ctx context.Context) error {
 	s.iterator, s.issuedAt = aws.ToString(out.NextShardIterator), time.Now()
 	s.exhausted = out.NextShardIterator == nil
 	return nil
+}
+
+// reset moves the shard to p without I/O; the next read takes an iterator there.
+func (s *Shard) reset(p Position) {
+	s.position, s.seeking = p, p.kind == kindAtTimestamp
+	s.iterator, s.exhausted = "", false
 }
 
 // IteratorAge returns how long ago the shard's current iterator was issued, and false
