@@ -42,19 +42,27 @@ func trimZeros(s string) string {
 // Validate reports whether s is a well-formed sequence number: 1 to 40 ASCII digits.
 // The error wraps [ErrInvalidArgument].
 func (s SequenceNumber) Validate() error {
+	if problem := s.problem(); problem != "" {
+		return fmt.Errorf("%w: %s", ErrInvalidArgument, problem)
+	}
+	return nil
+}
+
+// problem says what is wrong with s, or returns "" when s is valid. Callers that wrap
+// another sentinel (tokens) use it to keep one "ddbstream:" prefix per message.
+func (s SequenceNumber) problem() string {
 	switch {
 	case s == "":
-		return fmt.Errorf("%w: empty sequence number", ErrInvalidArgument)
+		return "empty sequence number"
 	case len(s) > MaxSequenceNumberLength:
-		return fmt.Errorf("%w: sequence number has %d digits, more than %d",
-			ErrInvalidArgument, len(s), MaxSequenceNumberLength)
+		return fmt.Sprintf("sequence number has %d digits, more than %d", len(s), MaxSequenceNumberLength)
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return fmt.Errorf("%w: sequence number %q is not a decimal number", ErrInvalidArgument, truncate(string(s), 48))
+			return fmt.Sprintf("sequence number %q is not a decimal number", truncate(string(s), 48))
 		}
 	}
-	return nil
+	return ""
 }
 
 // positionKind is ordered so that the zero Position is TrimHorizon.
@@ -121,7 +129,8 @@ func (p Position) SequenceNumber() SequenceNumber { return p.seq }
 func (p Position) Timestamp() time.Time { return p.at }
 
 // Validate reports whether p can be sent to the service: AT_ and AFTER_SEQUENCE_NUMBER
-// need a valid sequence number and AT_TIMESTAMP a non-zero time. The error wraps
+// need a valid sequence number and AT_TIMESTAMP a non-zero time in the years 0 to 9999
+// (UTC), which RFC 3339 can write. The error wraps
 // [ErrInvalidArgument].
 func (p Position) Validate() error {
 	switch p.kind {
@@ -132,6 +141,12 @@ func (p Position) Validate() error {
 	case kindAtTimestamp:
 		if p.at.IsZero() {
 			return fmt.Errorf("%w: AT_TIMESTAMP position without a time", ErrInvalidArgument)
+		}
+		// Outside these years the time has no RFC 3339 form: the position could not be
+		// printed and parsed back, nor saved in a token.
+		if y := p.at.Year(); y < 0 || y > 9999 {
+			return fmt.Errorf("%w: AT_TIMESTAMP time %s is outside the years 0 to 9999",
+				ErrInvalidArgument, p.at.Format(time.RFC3339Nano))
 		}
 	}
 	return nil
