@@ -137,18 +137,24 @@ func fillRecord(r *Record, shardID string, in *types.Record) {
 // Images are written as [AppendPlainJSON] does; absent images and identities are left
 // out. It is one-way: the plain form loses the attribute types.
 func (r Record) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 256+int(r.SizeBytes)*2)
+	// SizeBytes comes from the wire: trust it for a capacity hint only when plausible
+	// (items are at most 400 KB, so a record with both images at most about 800 KB).
+	size := 256
+	if r.SizeBytes > 0 && r.SizeBytes <= 1<<20 {
+		size += int(r.SizeBytes) * 2
+	}
+	b := make([]byte, 0, size)
 	b = append(b, `{"shard_id":`...)
-	b = strconv.AppendQuote(b, r.ShardID)
+	b = appendJSONString(b, r.ShardID)
 	b = append(b, `,"sequence_number":`...)
-	b = strconv.AppendQuote(b, string(r.SequenceNumber))
+	b = appendJSONString(b, string(r.SequenceNumber))
 	b = append(b, `,"event_id":`...)
-	b = strconv.AppendQuote(b, r.EventID)
+	b = appendJSONString(b, r.EventID)
 	b = append(b, `,"event_name":`...)
-	b = strconv.AppendQuote(b, string(r.Operation))
+	b = appendJSONString(b, string(r.Operation))
 	if r.EventVersion != "" {
 		b = append(b, `,"event_version":`...)
-		b = strconv.AppendQuote(b, r.EventVersion)
+		b = appendJSONString(b, r.EventVersion)
 	}
 	b = append(b, `,"created_at":"`...)
 	b = r.CreatedAt.UTC().AppendFormat(b, time.RFC3339)
@@ -156,7 +162,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 	b = strconv.AppendInt(b, r.SizeBytes, 10)
 	if r.StreamViewType != "" {
 		b = append(b, `,"stream_view_type":`...)
-		b = strconv.AppendQuote(b, r.StreamViewType)
+		b = appendJSONString(b, r.StreamViewType)
 	}
 	b = append(b, `,"keys":`...)
 	b = AppendPlainJSON(b, &types.AttributeValueMemberM{Value: r.Keys})
@@ -170,9 +176,9 @@ func (r Record) MarshalJSON() ([]byte, error) {
 	}
 	if id := r.UserIdentity; id != nil {
 		b = append(b, `,"user_identity":{"principal_id":`...)
-		b = strconv.AppendQuote(b, id.PrincipalID)
+		b = appendJSONString(b, id.PrincipalID)
 		b = append(b, `,"type":`...)
-		b = strconv.AppendQuote(b, id.Type)
+		b = appendJSONString(b, id.Type)
 		b = append(b, '}')
 	}
 	return append(b, '}'), nil
