@@ -1,7 +1,6 @@
 package ddbstream
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -127,8 +126,8 @@ func (t ShardToken) Validate() error {
 	case needSeq && t.SequenceNumber == "":
 		return bad("iterator_type %s needs a sequence_number", t.IteratorType)
 	case needSeq:
-		if err := t.SequenceNumber.Validate(); err != nil {
-			return bad("sequence_number: %v", err)
+		if problem := t.SequenceNumber.problem(); problem != "" {
+			return bad("sequence_number: %s", problem)
 		}
 	case t.SequenceNumber != "":
 		return bad("iterator_type %s takes no sequence_number", t.IteratorType)
@@ -138,6 +137,12 @@ func (t ShardToken) Validate() error {
 		return bad("iterator_type at_timestamp needs a timestamp")
 	case t.IteratorType != tokAtTimestamp && !t.Timestamp.IsZero():
 		return bad("iterator_type %s takes no timestamp", t.IteratorType)
+	case t.IteratorType == tokAtTimestamp:
+		// Outside these years (in UTC, as positions keep it) the time has no RFC 3339
+		// form, so a token resumed from it could never be saved again.
+		if y := t.Timestamp.UTC().Year(); y < 0 || y > 9999 {
+			return bad("timestamp %s is outside the years 0 to 9999", t.Timestamp.UTC().Format(time.RFC3339Nano))
+		}
 	}
 	return nil
 }
@@ -155,11 +160,11 @@ func validateShardTokens(streamARN string, toks []ShardToken) error {
 			return err
 		}
 		if t.StreamARN != "" && t.StreamARN != streamARN {
-			return fmt.Errorf("%w: shard %q belongs to stream %q, not %q: tokens of two streams cannot be mixed",
+			return fmt.Errorf("%w: shard %q: stream_arn %q is not the token's stream %q: tokens of two streams cannot be mixed",
 				ErrInvalidToken, t.ShardID, t.StreamARN, streamARN)
 		}
 		if _, dup := parents[t.ShardID]; dup {
-			return fmt.Errorf("%w: shard %q appears twice", ErrInvalidToken, t.ShardID)
+			return fmt.Errorf("%w: shard %q: shard_id appears twice", ErrInvalidToken, t.ShardID)
 		}
 		parents[t.ShardID] = t.Parent
 	}
@@ -205,15 +210,23 @@ type StreamToken struct {
 // checks only the layout; [StreamToken.Validate] checks the content. On error t is
 // unchanged.
 func (t *StreamToken) UnmarshalJSON(b []byte) error {
-	var raw struct {
+	// Named, so a type error reads "…into Go value of type ddbstream.streamTokenJSON".
+	type streamTokenJSON struct {
 		Version   *int         `json:"version"`
 		StreamARN string       `json:"stream_arn"`
 		Shards    []ShardToken `json:"shards"`
 		Active    *[]string    `json:"active"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&raw); err != nil {
+	var raw streamTokenJSON
+	// json.Unmarshal, unlike a Decoder, rejects data after the token.
+	if err := json.Unmarshal(b, &raw); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	// A timestamp is an instant: keep it in UTC, as positions do, so the zone it was
+	// written in (or the zero instant written in some zone) does not make equal tokens
+	// differ after a save and a load.
+	for i := range raw.Shards {
+		raw.Shards[i].Timestamp = raw.Shards[i].Timestamp.UTC()
 	}
 	out := StreamToken{StreamARN: raw.StreamARN, Shards: raw.Shards}
 	switch {
@@ -237,8 +250,10 @@ func (t *StreamToken) UnmarshalJSON(b []byte) error {
 			delete(active, s.ShardID)
 			out.Shards[i] = s
 		}
-		for id := range active {
-			return fmt.Errorf("%w: active shard %q is not among the token's shards", ErrInvalidToken, truncate(id, 80))
+		for _, id := range *raw.Active { // in order, so the error names the first missing
+			if active[id] {
+				return fmt.Errorf("%w: active shard %q is not among the token's shards", ErrInvalidToken, truncate(id, 80))
+			}
 		}
 		out.Version = TokenVersion
 	default:
