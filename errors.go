@@ -56,12 +56,22 @@ var (
 // IsRetryable reports whether err is a transient failure worth trying again after a
 // pause: throttling (LimitExceededException, ThrottlingException), a server fault (HTTP
 // 5xx, InternalServerError) or a broken connection. It uses the SDK's own
-// classification, so it agrees with the retries the SDK client already made.
+// classification, so it agrees with the retries the SDK client already made, and also
+// counts an InternalServerError that came without its HTTP 500, as an in-process
+// Session (streamtest) returns it.
 func IsRetryable(err error) bool {
 	if err == nil {
 		return false
 	}
-	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
+	switch retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) {
+	case aws.TrueTernary:
+		return true
+	case aws.FalseTernary:
+		return false
+	}
+	// The SDK retries InternalServerError for its status code alone.
+	var ise *types.InternalServerError
+	return errors.As(err, &ise)
 }
 
 // isThrottle reports whether err is the service asking us to slow down.
