@@ -39,8 +39,9 @@ type Gap struct {
 // caller of Next.
 type Stream struct {
 	ep   *endpoint
-	life context.Context // ends at Close or when the opening ctx is done
-	stop context.CancelCauseFunc
+	life    context.Context // ends at Close or when the opening ctx is done
+	stop    context.CancelCauseFunc
+	unwatch func() bool // stops watching the opening ctx
 
 	moveMu sync.Mutex // serializes MoveTo and Close, which restart or stop the pump
 
@@ -54,12 +55,10 @@ type Stream struct {
 	running  int       // tasks in flight
 	err      error     // a failure that stops the stream; Next returns it
 	disabled bool      // the stream is DISABLED: closed shards get no children
-	stopped  bool      // the pump is not running
 
 	pumpDone chan struct{} // closed when the current pump has stopped with all its tasks
 	pumpStop context.CancelFunc
 	relistAt time.Time // when an empty shard set next asks DescribeStream for shards
-	gen      int       // bumped by MoveTo; results of older tasks are dropped
 }
 
 // OpenStream starts reading the stream streamARN at from: [TrimHorizon] (every record
@@ -136,7 +135,7 @@ func startStream(ctx context.Context, ep *endpoint, l listing, shards map[string
 		wake:    make(chan struct{}, 1),
 	}
 	// The Stream lives until Close or until the opening ctx is done.
-	context.AfterFunc(ctx, func() { stop(context.Cause(ctx)) })
+	s.unwatch = context.AfterFunc(ctx, func() { stop(context.Cause(ctx)) })
 	s.install(l, shards)
 	s.startPump()
 	return s
@@ -148,7 +147,6 @@ func (s *Stream) install(l listing, shards map[string]*streamShard) {
 	defer s.mu.Unlock()
 	s.shards, s.ready, s.blocking, s.buffered, s.err = shards, nil, 0, 0, nil
 	s.disabled = l.status == streamDisabled
-	s.gen++
 	for _, ss := range shards {
 		ss.heapIndex = -1
 		ss.committed = ss.sh.Token()
@@ -173,15 +171,18 @@ func (s *Stream) install(l listing, shards map[string]*streamShard) {
 // After any of these, [Stream.Token] still resumes exactly after the last record
 // returned.
 func (s *Stream) Next(ctx context.Context) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
 	s.mu.Lock()
 	for {
-		if rec, ok := s.pop(); ok {
-			s.mu.Unlock()
-			return rec, nil
-		}
 		if err := s.endErr(); err != nil {
 			s.mu.Unlock()
 			return Record{}, err
+		}
+		if rec, ok := s.pop(); ok {
+			s.mu.Unlock()
+			return rec, nil
 		}
 		ch := s.changed
 		s.mu.Unlock()
@@ -194,13 +195,13 @@ func (s *Stream) Next(ctx context.Context) (Record, error) {
 	}
 }
 
-// endErr returns why no record will come, or nil while one may.
+// endErr returns why Next returns no record, or nil while one may come. s.mu held.
 func (s *Stream) endErr() error {
 	switch {
 	case s.err != nil:
 		return s.err
-	case s.stopped && s.running == 0 && s.pumpStop == nil:
-		if cause := context.Cause(s.life); cause != nil && !errors.Is(cause, ErrClosed) && !errors.Is(cause, context.Canceled) {
+	case s.life.Err() != nil:
+		if cause := context.Cause(s.life); !errors.Is(cause, ErrClosed) {
 			return fmt.Errorf("%w: %w", ErrClosed, cause)
 		}
 		return ErrClosed
@@ -287,6 +288,8 @@ func (s *Stream) SeekTo(ctx context.Context, t time.Time) error {
 // by itself in the background, so calling Heartbeat is never required; it is for callers
 // who want it done at a moment of their choosing. It fails as [Shard.Heartbeat] does.
 func (s *Stream) Heartbeat(ctx context.Context) error {
+	s.moveMu.Lock() // the shards must stay the set's while they are renewed
+	defer s.moveMu.Unlock()
 	s.mu.Lock()
 	var due []*streamShard
 	for _, ss := range s.shards {
@@ -318,6 +321,7 @@ func (s *Stream) Close() error {
 	defer s.moveMu.Unlock()
 	s.stop(ErrClosed)
 	s.stopPump()
+	s.unwatch()
 	return nil
 }
 

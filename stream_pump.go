@@ -19,7 +19,7 @@ func (s *Stream) startPump() {
 	ctx, cancel := context.WithCancel(s.life)
 	done := make(chan struct{})
 	s.mu.Lock()
-	s.stopped, s.pumpStop, s.pumpDone = false, cancel, done
+	s.pumpStop, s.pumpDone = cancel, done
 	s.mu.Unlock()
 	go s.pump(ctx, done)
 }
@@ -41,7 +41,6 @@ func (s *Stream) pump(ctx context.Context, done chan<- struct{}) {
 	defer func() {
 		tasks.Wait()
 		s.mu.Lock()
-		s.stopped = true
 		s.signal()
 		s.mu.Unlock()
 		close(done)
