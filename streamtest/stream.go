@@ -51,9 +51,9 @@ type service struct {
 	byARN   map[string]*stream
 	calls   map[Op]int
 
-	hookMu  sync.Mutex
-	hooks   []*Interception
-	sleeps  []*Interception
+	hookMu sync.Mutex
+	hooks  []*Interception
+	sleeps []*Interception
 
 	srvMu  sync.Mutex
 	srv    *server
