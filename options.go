@@ -35,6 +35,7 @@ type config struct {
 	describeRate   float64
 	onTrimmed      func(Gap)
 	skipTrimmedSet bool
+	stopAtHead     bool
 }
 
 func defaultConfig() config {
@@ -207,6 +208,18 @@ func DescribeStreamRate(perSecond float64) Option {
 func SkipTrimmed(report func(Gap)) Option {
 	return optionFunc(func(c *config) error {
 		c.onTrimmed, c.skipTrimmedSet = report, true
+		return nil
+	})
+}
+
+// StopAtHead makes [Stream.Next] return [io.EOF] once the stream has caught up: every
+// record fetched has been returned and every shard has been read up to the newest record
+// the service held (a page that was not full), or to its end. It suits batch jobs and
+// "read what is there now" tools; [Stream.Records] then ends without an error. Without
+// it, Next waits for new records. Default off.
+func StopAtHead() Option {
+	return optionFunc(func(c *config) error {
+		c.stopAtHead = true
 		return nil
 	})
 }

@@ -163,6 +163,7 @@ func (s *Stream) install(l listing, shards map[string]*streamShard) {
 //   - with [io.EOF] wrapped in an error wrapping [ErrStreamDisabled] once the stream was
 //     disabled and every record has been returned;
 //   - with [ErrClosed] after [Stream.Close], or the cause when the opening ctx is done;
+//   - with [io.EOF] once caught up, when opened with [StopAtHead];
 //   - with a stream error that ends the Stream, such as [ErrTrimmed] (unless
 //     [SkipTrimmed]), [ErrStreamNotFound], [ErrIteratorExpired], or the SDK's error
 //     (access denied, for example). Throttling and server faults are retried, not
@@ -208,19 +209,45 @@ func (s *Stream) endErr() error {
 	case s.disabled && len(s.shards) == 0:
 		return fmt.Errorf("%w: every record has been returned; the table's next stream, if any, has a new ARN: %w",
 			ErrStreamDisabled, io.EOF)
+	case s.ep.cfg.stopAtHead && s.atHead():
+		return io.EOF
 	}
 	return nil
 }
 
+// atHead reports whether every shard has been read as far as the service had records
+// and every record fetched has been returned. s.mu held.
+func (s *Stream) atHead() bool {
+	if s.buffered > 0 {
+		return false
+	}
+	for _, ss := range s.shards {
+		switch {
+		case ss.busy || ss.fails > 0:
+			return false
+		case ss.committed.Exhausted:
+			// Read to its end: caught up once its children are known, or were looked
+			// for and not listed yet.
+			if !ss.childrenKnown && ss.lookups == 0 {
+				return false
+			}
+		case !ss.caughtUp:
+			return false
+		}
+	}
+	return true
+}
+
 // Records returns an iterator over the stream's records, a loop over [Stream.Next]. A
-// non-nil error is the last pair yielded, except that the end of a disabled stream
-// ([ErrStreamDisabled]) ends the loop without one. Breaking out is safe: [Stream.Token]
+// non-nil error is the last pair yielded, except that the end of the stream (a disabled
+// stream read to its end, or [StopAtHead] caught up: errors wrapping io.EOF) ends the
+// loop without one. Breaking out is safe: [Stream.Token]
 // then resumes after the last record yielded.
 func (s *Stream) Records(ctx context.Context) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		for {
 			rec, err := s.Next(ctx)
-			if errors.Is(err, ErrStreamDisabled) {
+			if errors.Is(err, io.EOF) {
 				return
 			}
 			if !yield(rec, err) || err != nil {
