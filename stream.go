@@ -38,7 +38,7 @@ type Gap struct {
 // A Stream is safe for concurrent use, but records keep their order only for a single
 // caller of Next.
 type Stream struct {
-	ep   *endpoint
+	ep      *endpoint
 	life    context.Context // ends at Close or when the opening ctx is done
 	stop    context.CancelCauseFunc
 	unwatch func() bool // stops watching the opening ctx
