@@ -103,8 +103,13 @@ func AfterSequenceNumber(s SequenceNumber) Position {
 
 // AtTimestamp is the first record created at or after t (AT_TIMESTAMP where the endpoint
 // supports it; a [Shard] scans from the trim horizon where it does not). DynamoDB records
-// carry creation times rounded down to the second.
+// carry creation times rounded down to the second, so a record made after t within t's
+// second shows a time before t; such records count as at or after t. Records are compared
+// with t rounded down to the second, then, and a seek never misses a change made after t.
 func AtTimestamp(t time.Time) Position { return Position{kind: kindAtTimestamp, at: t.UTC()} }
+
+// seekFloor is the creation time from which a seek to t returns records: t's second.
+func seekFloor(t time.Time) time.Time { return t.Truncate(time.Second) }
 
 // IteratorType returns the wire iterator type of p, such as TRIM_HORIZON.
 func (p Position) IteratorType() types.ShardIteratorType {

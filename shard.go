@@ -166,7 +166,7 @@ func (s *Shard) takeIterator(ctx context.Context, p Position) error {
 	case kindAtSequence, kindAfterSequence:
 		in.SequenceNumber = aws.String(string(p.seq))
 	case kindAtTimestamp:
-		in.Timestamp = aws.Time(p.at)
+		in.Timestamp = aws.Time(seekFloor(p.at))
 		if s.ep.noTimestamp.Load() {
 			in.ShardIteratorType, in.Timestamp = TrimHorizon().IteratorType(), nil
 		}
@@ -279,7 +279,7 @@ func (s *Shard) pageRefreshing(ctx context.Context) ([]Record, int, error) {
 // it is found the seek is over: later records are kept whatever their time.
 func (s *Shard) skipBeforeSeek(recs []Record) []Record {
 	for i := range recs {
-		if !recs[i].CreatedAt.Before(s.position.at) {
+		if !recs[i].CreatedAt.Before(seekFloor(s.position.at)) {
 			s.seeking = false
 			return recs[i:]
 		}
@@ -358,8 +358,8 @@ func (s *Shard) IteratorAge(now time.Time) (time.Duration, bool) {
 	return now.Sub(s.issuedAt), true
 }
 
-// SeekTo moves the shard to the first record created at or after t and returns the
-// records from there, like [Shard.GetRecords]. It uses AT_TIMESTAMP where the endpoint
+// SeekTo moves the shard to the first record created at or after t (in t's second or
+// later: see [AtTimestamp]) and returns the records from there, like [Shard.GetRecords]. It uses AT_TIMESTAMP where the endpoint
 // accepts it and scans from the trim horizon where it does not. A scan does not stop
 // early on a sparse shard: when it returns no records the seek goes on, and later reads
 // still skip records created before t until the first one at or after it. While nothing

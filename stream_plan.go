@@ -71,7 +71,7 @@ func (ep *endpoint) planSeek(ctx context.Context, listed map[string]*Shard, t ti
 			return err
 		}
 		mu.Lock()
-		before[sh] = first.CreatedAt.Before(t)
+		before[sh] = first.CreatedAt.Before(seekFloor(t))
 		mu.Unlock()
 		return nil
 	})
