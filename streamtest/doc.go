@@ -46,7 +46,8 @@
 // Inside a testing/synctest bubble time.Now is virtual, so time.Sleep(25*time.Hour)
 // trims a day of records at once and the test takes no real time; [Stream.Latency]
 // sleeps on the same clock. The in-process Session starts no goroutine, so it works in a
-// bubble. The HTTP listener does not: a goroutine waiting on a socket is not durably
+// bubble; create the stream inside the bubble that uses it, so that its clock is the
+// bubble's from the start. The HTTP listener does not: a goroutine waiting on a socket is not durably
 // blocked, so a bubble holding one never advances its clock. Call URL outside bubbles
 // only, and move time there with Advance.
 //

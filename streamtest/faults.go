@@ -40,9 +40,10 @@ type Interception struct {
 //
 // Interceptions of one service run one at a time, in the order they were registered,
 // after the latencies of [Stream.Latency]; the first that handles a call ends the chain.
-// fn may write to the stream but must not call the service's Session methods, and the
-// call it intercepts is counted by [Stream.Calls] whatever it answers. Intercept panics
-// on an unknown op or a nil fn.
+// fn may write to the stream and register or remove interceptions, but must not call
+// the service's Session methods (they would wait for fn to return). The call it
+// intercepts is counted by [Stream.Calls] whatever it answers. Intercept panics on an
+// unknown op or a nil fn.
 func (s *Stream) Intercept(op Op, fn func(in any) (out any, err error, handled bool)) *Interception {
 	if fn == nil {
 		panic("streamtest: Intercept: nil function")
@@ -111,20 +112,29 @@ func (svc *service) sleepFor(ctx context.Context, op Op) error {
 	return nil
 }
 
-// intercept runs the interceptions of op in order, holding hookMu so that a once-only
-// interception handles one call however many arrive together.
+// intercept runs the interceptions of op in order, one call at a time (runMu), so that
+// a once-only interception handles one call however many arrive together. hookMu is
+// not held while a function runs, so it may register or remove interceptions.
 func (svc *service) intercept(op Op, in any) (out any, err error, handled bool) {
+	svc.runMu.Lock()
+	defer svc.runMu.Unlock()
 	svc.hookMu.Lock()
-	defer svc.hookMu.Unlock()
-	for _, h := range slices.Clone(svc.hooks) {
-		if h.op != op || h.gone {
+	hooks := slices.Clone(svc.hooks)
+	svc.hookMu.Unlock()
+	for _, h := range hooks {
+		svc.hookMu.Lock()
+		skip := h.op != op || h.gone
+		svc.hookMu.Unlock()
+		if skip {
 			continue
 		}
 		out, err, handled = h.fn(context.Background(), in)
 		if handled {
+			svc.hookMu.Lock()
 			if h.left--; !h.keep && h.left <= 0 {
 				svc.removeHook(h)
 			}
+			svc.hookMu.Unlock()
 			return out, err, true
 		}
 	}

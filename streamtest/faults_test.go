@@ -85,6 +85,16 @@ func TestStream_Faults(t *testing.T) {
 			_, err := e.describe(t, &describeIn{})
 			require.NoError(t, err)
 		}},
+		{name: "an interception may register another", run: func(t *testing.T, e *env) {
+			e.s.Intercept(streamtest.OpListStreams, func(any) (any, error, bool) {
+				e.s.Throttle(streamtest.OpListStreams, 1)
+				return nil, nil, false
+			})
+			_, err := e.c.ListStreams(t.Context(), nil)
+			require.NoError(t, err, "the first call registers the throttle")
+			_, err = e.c.ListStreams(t.Context(), nil)
+			requireCode(t, err, "LimitExceededException", 400)
+		}},
 		{name: "an interception may answer an empty output", run: func(t *testing.T, e *env) {
 			e.s.Intercept(streamtest.OpGetRecords, func(any) (any, error, bool) { return nil, nil, true })
 			it := e.iterator(t, e.s.ShardIDs()[0], types.ShardIteratorTypeLatest, "")

@@ -39,8 +39,8 @@ type Stream struct {
 var _ ddbstream.Session = (*Stream)(nil)
 
 // service is the shared state behind every handle of one service. mu guards everything
-// but the clock offset (atomic), the HTTP server (srvMu) and the interceptions (hookMu,
-// see faults.go).
+// but the clock offset (atomic), the HTTP server (srvMu) and the interceptions (hookMu
+// and runMu, see faults.go).
 type service struct {
 	mu      sync.Mutex
 	cfg     config // the service-wide part of the first stream's options
@@ -51,6 +51,7 @@ type service struct {
 	byARN   map[string]*stream
 	calls   map[Op]int
 
+	runMu  sync.Mutex // one interception function runs at a time
 	hookMu sync.Mutex
 	hooks  []*Interception
 	sleeps []*Interception

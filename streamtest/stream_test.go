@@ -66,6 +66,13 @@ func TestStream_PanicsOnMisuse(t *testing.T) {
 		return &dynamodbstreams.GetRecordsOutput{}, nil, true
 	})
 	assert.Panics(t, func() { _, _ = s.ListStreams(t.Context(), nil) })
+	// Over HTTP the panic comes back as a server error that says what happened.
+	s.Intercept(streamtest.OpListStreams, func(any) (any, error, bool) {
+		return &dynamodbstreams.GetRecordsOutput{}, nil, true
+	})
+	_, err := newClient(s.URL(), 1).ListStreams(t.Context(), nil)
+	requireCode(t, err, "InternalServerError", 500)
+	assert.ErrorContains(t, err, "an interception of ListStreams answered *dynamodbstreams.GetRecordsOutput")
 }
 
 func TestStream_PutCopiesAndAnswersCopy(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/smithy-go"
@@ -82,6 +83,13 @@ func (svc *service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	svc.count(op)
+	defer func() {
+		// A panic here is a mistake in the test (an interception answering the wrong
+		// type); say so to the client rather than drop the connection.
+		if v := recover(); v != nil {
+			svc.writeError(w, &types.InternalServerError{Message: aws.String(fmt.Sprintf("streamtest: panic serving %s: %v", op, v))})
+		}
+	}()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
 	if err != nil {
 		svc.writeError(w, serializationError("reading the request body: %v", err))
