@@ -12,7 +12,7 @@
 //	s := streamtest.NewStream(streamtest.Shards(2))
 //	t.Cleanup(s.Close)
 //	s.Put(map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "a"}})
-//	shards, err := ddbstream.LoadShards(ctx, s, s.ARN())
+//	st, err := ddbstream.OpenStream(ctx, s, s.ARN(), ddbstream.TrimHorizon())
 //
 // Items are map[string]types.AttributeValue of service/dynamodbstreams/types. [Stream.Put],
 // [Stream.Delete] and [Stream.ExpireTTL] change the table and append INSERT, MODIFY and
@@ -72,7 +72,7 @@
 //   - Timing slack: AWS trims "at some moment" after 24 hours and may list closed
 //     shards longer; here trimming and forgetting happen exactly on time.
 //   - Limits and throttling: no per-shard or per-stream rate limits, no two-readers
-//     limit; use Throttle. Iterators are not limited to 2048 characters of AWS's format.
+//     limit; use Throttle. Iterators look like AWS's but encode their own position.
 //   - LATEST's race: AWS may miss a write made just after a LATEST iterator is issued;
 //     here it never does.
 //   - Re-enabling: a second stream on a table (AddStream with the same TableName)

@@ -9,9 +9,9 @@ import (
 )
 
 // An Option configures [NewStream] or [Stream.AddStream]. A value outside an option's
-// range is a mistake in the test, so the constructor panics with a message that names
-// the option. Options marked "service-wide" shape the whole service (the endpoint) and
-// are accepted by NewStream only; AddStream panics on them.
+// range is a mistake in the test, so the option function panics with a message that
+// names it. Options marked "service-wide" shape the whole service (the endpoint) and are
+// accepted by NewStream only; AddStream panics on them.
 type Option interface {
 	apply(*config)
 }

@@ -184,6 +184,12 @@ func TestStream_Writing(t *testing.T) {
 			}
 			assert.Equal(t, all, listed)
 		}},
+		{name: "Region names the region in ARNs and records", opts: []streamtest.Option{streamtest.Region("eu-west-1")}, run: func(t *testing.T, e *env) {
+			assert.Contains(t, e.s.ARN(), "arn:aws:dynamodb:eu-west-1:123456789012:table/")
+			e.s.Put(item("a", 1))
+			recs, _ := e.drain(t, e.s.ShardIDs()[0])
+			assert.Equal(t, "eu-west-1", aws.ToString(recs[0].AwsRegion))
+		}},
 		{name: "streams of one service have their own ARNs, shards and sequence numbers", run: func(t *testing.T, e *env) {
 			other := e.s.AddStream(streamtest.TableName("Other"))
 			assert.NotEqual(t, e.s.ARN(), other.ARN())
