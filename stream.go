@@ -78,11 +78,9 @@ func OpenStream(ctx context.Context, s Session, streamARN string, from Position,
 	if err := checkStreamPosition(from); err != nil {
 		return nil, err
 	}
-	l, err := ep.describe(ctx, nil, "")
-	if err != nil {
-		return nil, err
-	}
-	shards, err := ep.planFrom(ctx, l, from)
+	l, shards, err := ep.open(ctx, func(ctx context.Context, l listing) (map[string]*streamShard, error) {
+		return ep.planFrom(ctx, l, from)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -101,11 +99,13 @@ func ResumeStream(ctx context.Context, s Session, tok StreamToken, opts ...Optio
 	if err := tok.Validate(); err != nil {
 		return nil, err
 	}
-	l, err := ep.describe(ctx, nil, "")
+	l, shards, err := ep.open(ctx, func(_ context.Context, l listing) (map[string]*streamShard, error) {
+		return ep.planToken(l, tok)
+	})
 	if err != nil {
 		return nil, err
 	}
-	return startStream(ctx, ep, l, ep.planToken(l, tok)), nil
+	return startStream(ctx, ep, l, shards), nil
 }
 
 func newStreamEndpoint(s Session, streamARN string, opts []Option) (*endpoint, error) {
@@ -288,11 +288,9 @@ func (s *Stream) MoveTo(ctx context.Context, p Position) error {
 	if s.life.Err() != nil {
 		return ErrClosed
 	}
-	l, err := s.ep.describe(ctx, nil, "")
-	if err != nil {
-		return err
-	}
-	shards, err := s.ep.planFrom(ctx, l, p)
+	l, shards, err := s.ep.open(ctx, func(ctx context.Context, l listing) (map[string]*streamShard, error) {
+		return s.ep.planFrom(ctx, l, p)
+	})
 	if err != nil {
 		return err
 	}

@@ -3,12 +3,49 @@ package ddbstream
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"time"
 )
 
 // This file decides where each shard of a stream starts: from a position for the whole
 // stream (OpenStream, MoveTo) or from a token (ResumeStream).
+
+// retry runs op until it succeeds, fails for good, or has failed retryably six times in
+// a row, pausing with backoff in between. It makes the calls that open or move a Stream
+// as hard to break as the background reads.
+func (ep *endpoint) retry(ctx context.Context, op func(context.Context) error) error {
+	for n := 1; ; n++ {
+		err := op(ctx)
+		if err == nil || !IsRetryable(err) || n == 6 || ctx.Err() != nil {
+			return err
+		}
+		d := backoff(n, ep.cfg.backoffBase, ep.cfg.backoffMax, rand.Float64())
+		ep.cfg.logger.Warn("ddbstream: call failed; retrying", "attempt", n, "after", d, "error", err)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// open lists the stream and plans where each shard starts, retrying transient failures.
+func (ep *endpoint) open(ctx context.Context, plan func(context.Context, listing) (map[string]*streamShard, error)) (listing, map[string]*streamShard, error) {
+	var l listing
+	var set map[string]*streamShard
+	err := ep.retry(ctx, func(ctx context.Context) error {
+		var err error
+		if l, err = ep.describe(ctx, nil, ""); err != nil {
+			return err
+		}
+		set, err = plan(ctx, l)
+		return err
+	})
+	return l, set, err
+}
 
 // planFrom builds the live shard set for reading the listed stream from p.
 func (ep *endpoint) planFrom(ctx context.Context, l listing, p Position) (map[string]*streamShard, error) {
@@ -139,7 +176,7 @@ func (ep *endpoint) each(ctx context.Context, shards []*Shard, fn func(context.C
 
 // planToken builds the live shard set a token describes. Children the listing shows for
 // closed token shards join the set, so they need not be looked up again.
-func (ep *endpoint) planToken(l listing, tok StreamToken) map[string]*streamShard {
+func (ep *endpoint) planToken(l listing, tok StreamToken) (map[string]*streamShard, error) {
 	listed, _ := ep.build(l.shards) // a malformed listing only costs later lookups
 	var keep []*Shard
 	mine := make(map[string]*Shard, len(tok.Shards))
@@ -172,7 +209,7 @@ func (ep *endpoint) planToken(l listing, tok StreamToken) map[string]*streamShar
 			}
 		}
 	}
-	return ep.liveSet(keep, l)
+	return ep.liveSet(keep, l), nil
 }
 
 // liveSet links the kept shards into the Stream's set: parents and children within the
