@@ -232,7 +232,9 @@ func (ep *endpoint) liveSet(keep []*Shard, l listing) map[string]*streamShard {
 	disabled := l.status == streamDisabled
 	for _, ss := range set {
 		sortShards(ss.sh.children)
-		ss.childrenKnown = disabled || ss.sh.end != "" && len(ss.children) > 0
+		// What the listing shows of a closed shard is final once it has children, or
+		// once the stream is disabled; a shard it does not show must be asked about.
+		ss.childrenKnown = ss.sh.end != "" && (len(ss.children) > 0 || disabled)
 		if ss.sh.exhausted {
 			for _, c := range ss.children {
 				inheritSeek(ss.sh, c.sh)

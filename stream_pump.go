@@ -240,17 +240,14 @@ func backoff(n int, base, max time.Duration, r float64) time.Duration {
 }
 
 // onExhausted handles a shard read to its end: its known children inherit an unfinished
-// seek; without children, it looks for them (or knows none will come). s.mu held.
+// seek; without children, it looks for them. s.mu held.
 func (s *Stream) onExhausted(ss *streamShard, now time.Time) {
 	for _, c := range ss.children {
 		inheritSeek(ss.sh, c.sh)
 		c.committed = c.sh.Token()
 	}
-	switch {
-	case ss.childrenKnown:
-	case s.disabled:
-		ss.childrenKnown = true
-	default:
+	if !ss.childrenKnown {
+		// Even on a disabled stream: a split before the disable has children to read.
 		ss.lookupAt = now
 	}
 }
@@ -349,7 +346,8 @@ func (s *Stream) runLookup(ctx context.Context, ss *streamShard) {
 		s.update(cs)
 		s.ep.cfg.logger.Debug("ddbstream: found child shard", "parent", ss.sh.id, "shard", c.id)
 	}
-	if len(ss.sh.children) > 0 || s.disabled {
+	// After a shard closed, a disabled stream gets no new shards: no children is final.
+	if len(ss.sh.children) > 0 || l.status == streamDisabled {
 		ss.childrenKnown = true
 		return
 	}

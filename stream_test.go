@@ -633,3 +633,58 @@ func TestStream_StopAtHead(t *testing.T) {
 		require.ErrorIs(t, err, io.EOF)
 	})
 }
+
+func TestStream_ReadsChildrenOfASplitBeforeTheStreamWasDisabled(t *testing.T) {
+	// Regression (found by TestStream_Random): once a Stream had learnt that the stream
+	// was disabled, a shard it then read to its end was taken to have no children,
+	// without asking, and the children of a split made before the disable were lost.
+	synctest.Test(t, func(t *testing.T) {
+		s := streamtest.NewStream(streamtest.Shards(2), streamtest.Seed(18))
+		defer s.Close()
+		first := s.OpenShardIDs()[0]
+		// Twenty records on the first shard and none on the second: read in slow pages
+		// of one, the first takes two seconds, while the second is read to its end at its
+		// second poll and shows the stream disabled.
+		var keys []string
+		for i := 0; len(keys) < 20; i++ {
+			k := fmt.Sprintf("k%d", i)
+			if shardOfKey(t, k) == 0 {
+				keys = append(keys, k)
+				s.Put(item(k, 1))
+			}
+		}
+		s.Latency(streamtest.OpGetRecords, 100*time.Millisecond).Keep()
+		st := openStream(t, s, ddbstream.TrimHorizon(), ddbstream.GetRecordsLimit(1))
+		children := s.Split(first, 1)
+		last := s.Put(item(keys[0], 2))
+		s.Disable()
+		var got []ddbstream.Record
+		for rec, err := range st.Records(t.Context()) {
+			require.NoError(t, err)
+			got = append(got, rec)
+		}
+		require.Len(t, seqs(got), 21)
+		require.Equal(t, last, got[20].SequenceNumber)
+		require.Equal(t, children[0], got[20].ShardID)
+	})
+}
+
+// shardOfKey tells which of two initial shards a key goes to, by writing it to a
+// stream of two shards and finding it there.
+func shardOfKey(t *testing.T, key string) int {
+	t.Helper()
+	s := streamtest.NewStream(streamtest.Shards(2))
+	defer s.Close()
+	s.Put(item(key, 1))
+	for i, id := range s.OpenShardIDs() {
+		sh, err := ddbstream.NewShard(s, s.ARN(), id)
+		require.NoError(t, err)
+		recs, err := sh.Next(t.Context())
+		require.NoError(t, err)
+		if len(recs) > 0 {
+			return i
+		}
+	}
+	t.Fatalf("key %s is in no shard", key)
+	return -1
+}
