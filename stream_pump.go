@@ -67,6 +67,7 @@ const (
 	taskFetch     taskKind = iota // read the next page
 	taskLookup                    // look for the children of an exhausted shard
 	taskHeartbeat                 // renew a LATEST iterator without reading
+	taskIterator                  // take the iterator of a child whose parent is being read
 )
 
 type candidate struct {
@@ -92,7 +93,7 @@ func (s *Stream) schedule(ctx context.Context, tasks *sync.WaitGroup, now time.T
 		return time.Hour
 	}
 	full := s.buffered >= s.ep.cfg.bufferSize
-	var cands []candidate
+	var cands, spare []candidate
 	for _, ss := range s.shards {
 		switch {
 		case ss.busy:
@@ -106,7 +107,14 @@ func (s *Stream) schedule(ctx context.Context, tasks *sync.WaitGroup, now time.T
 			}
 			cands = append(cands, candidate{ss, taskLookup, ss.lookupAt})
 		case ss.parent != nil && !ss.parent.committed.Exhausted:
-			// A child waits until its parent has been read to the end.
+			// A child waits until its parent has been read to the end. Its iterator can
+			// be taken meanwhile, with a spare slot, so that reading it starts at once
+			// when the parent ends: a lineage then costs one call per page.
+			// Not under a seeking parent, whose end may still change where it starts.
+			if ss.parent.parent == nil && ss.parent.committed.IteratorType != tokAtTimestamp &&
+				ss.sh.iterator == "" && !ss.committed.Exhausted {
+				spare = append(spare, candidate{ss, taskIterator, now})
+			}
 		case !ss.drained():
 			// Fetched again once its records are returned.
 		case full:
@@ -134,7 +142,7 @@ func (s *Stream) schedule(ctx context.Context, tasks *sync.WaitGroup, now time.T
 		}
 		return cmp.Compare(a.ss.sh.id, b.ss.sh.id)
 	})
-	for _, c := range cands {
+	for _, c := range append(cands, spare...) {
 		if s.running >= s.ep.cfg.concurrency {
 			break // a finishing task pokes the pump
 		}
@@ -147,6 +155,8 @@ func (s *Stream) schedule(ctx context.Context, tasks *sync.WaitGroup, now time.T
 			tasks.Go(func() { s.runLookup(ctx, c.ss) })
 		case taskHeartbeat:
 			tasks.Go(func() { s.runHeartbeat(ctx, c.ss) })
+		case taskIterator:
+			tasks.Go(func() { s.runIterator(ctx, c.ss) })
 		}
 	}
 	return next.Sub(now)
@@ -243,8 +253,10 @@ func backoff(n int, base, max time.Duration, r float64) time.Duration {
 // seek; without children, it looks for them. s.mu held.
 func (s *Stream) onExhausted(ss *streamShard, now time.Time) {
 	for _, c := range ss.children {
-		inheritSeek(ss.sh, c.sh)
-		c.committed = c.sh.Token()
+		if !c.busy { // a busy child is taking its iterator: its parent was not seeking
+			inheritSeek(ss.sh, c.sh)
+			c.committed = c.sh.Token()
+		}
 	}
 	if !ss.childrenKnown {
 		// Even on a disabled stream: a split before the disable has children to read.
@@ -252,10 +264,10 @@ func (s *Stream) onExhausted(ss *streamShard, now time.Time) {
 	}
 }
 
-// inheritSeek starts a child that was never read at its parent's seek time when the
-// parent was read to its end without finding a record at or after that time.
+// inheritSeek starts a child that returned nothing yet at its parent's seek time when
+// the parent was read to its end without finding a record at or after that time.
 func inheritSeek(parent, child *Shard) {
-	if parent.seeking && child.position == TrimHorizon() && !child.exhausted && child.iterator == "" {
+	if parent.seeking && child.position == TrimHorizon() && !child.exhausted {
 		child.reset(AtTimestamp(parent.position.at))
 	}
 }
@@ -354,6 +366,16 @@ func (s *Stream) runLookup(ctx context.Context, ss *streamShard) {
 	// No children yet is not final: the service may list them a little later.
 	ss.lookups++
 	ss.lookupAt = now.Add(min(time.Second<<min(ss.lookups, 5), 30*time.Second))
+}
+
+func (s *Stream) runIterator(ctx context.Context, ss *streamShard) {
+	err := ss.sh.takeIterator(ctx, ss.sh.position)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.finishTask(ss)
+	if err != nil && ctx.Err() == nil {
+		s.fetchFailed(ss, err, time.Now())
+	}
 }
 
 func (s *Stream) runHeartbeat(ctx context.Context, ss *streamShard) {
