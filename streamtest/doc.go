@@ -33,7 +33,12 @@
 //		BaseEndpoint:     aws.String(s.URL()),
 //		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 //		RetryMaxAttempts: 1, // keep the default only in tests about retries
+//		HTTPClient:       streamtest.HTTPClient(),
 //	})
+//
+// [HTTPClient] works around a race between the SDK and net/http that a loopback server
+// is fast enough to reveal: without it, about one answer in a thousand larger than a few
+// kilobytes fails with "use of closed network connection" (or is retried).
 //
 // Any handle of a service answers for all of its streams ([Stream.AddStream]), routing
 // by the ARN or iterator in the request, so one URL serves them all.

@@ -33,6 +33,7 @@ func Example() {
 		BaseEndpoint:     aws.String(s.URL()),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       streamtest.HTTPClient(),
 	})
 	it, err := c.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
 		StreamArn:         aws.String(s.ARN()),

@@ -82,6 +82,7 @@ func newClient(url string, attempts int) *dynamodbstreams.Client {
 		BaseEndpoint:     aws.String(url),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 		RetryMaxAttempts: attempts,
+		HTTPClient:       streamtest.HTTPClient(),
 	})
 }
 

@@ -166,6 +166,25 @@ func TestStream_HTTP(t *testing.T) {
 	assert.Equal(t, 400, resp.StatusCode)
 }
 
+// Regression: with the SDK's own HTTP client, about one large GetRecords answer in
+// fifteen failed with "deserialization failed … use of closed network connection"
+// (a race between smithy-go and net/http that only a fast server reveals; see
+// HTTPClient). With HTTPClient every call succeeds.
+func TestHTTPClient_LargeAnswers(t *testing.T) {
+	t.Parallel()
+	s := streamtest.NewStream(streamtest.StreamViewType(types.StreamViewTypeNewImage))
+	t.Cleanup(s.Close)
+	s.Put(map[string]types.AttributeValue{"pk": str("a"), "blob": str(strings.Repeat("x", 300_000))})
+	c := newClient(s.URL(), 1)
+	it, err := c.GetShardIterator(t.Context(), &iteratorIn{StreamArn: aws.String(s.ARN()), ShardId: aws.String(s.ShardIDs()[0]), ShardIteratorType: "TRIM_HORIZON"})
+	require.NoError(t, err)
+	for i := range 100 {
+		p, err := c.GetRecords(t.Context(), &dynamodbstreams.GetRecordsInput{ShardIterator: it.ShardIterator})
+		require.NoError(t, err, "call %d", i)
+		require.Len(t, p.Records, 1)
+	}
+}
+
 func TestStream_CloseWaitsAndIsIdempotent(t *testing.T) {
 	t.Parallel()
 	s := streamtest.NewStream()

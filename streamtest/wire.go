@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -31,6 +32,11 @@ const (
 	errorTypePrefix = "com.amazonaws.dynamodb.v20120810#"
 	contentType     = "application/x-amz-json-1.0"
 	maxRequestBytes = 1 << 20
+
+	// largeAnswer is the size past which an answer is held for largeAnswerDelay
+	// before it is sent (see serveHTTP): net/http's client reads 4 KB at first.
+	largeAnswer      = 2048
+	largeAnswerDelay = time.Millisecond
 )
 
 // server is the running loopback endpoint of a service.
@@ -39,6 +45,10 @@ type server struct {
 	srv    *http.Server
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	mu      sync.Mutex
+	closing bool
+	conns   map[net.Conn]http.ConnState
 }
 
 func startServer(svc *service) (*server, error) {
@@ -48,15 +58,17 @@ func startServer(svc *service) (*server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{
-		url: "http://" + ln.Addr().String(),
-		srv: &http.Server{
-			Handler:           http.HandlerFunc(svc.serveHTTP),
-			BaseContext:       func(net.Listener) context.Context { return ctx },
-			ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog:          log.New(io.Discard, "", 0),
-		},
+		url:    "http://" + ln.Addr().String(),
 		cancel: cancel,
 		done:   make(chan struct{}),
+		conns:  make(map[net.Conn]http.ConnState),
+	}
+	s.srv = &http.Server{
+		Handler:           http.HandlerFunc(svc.serveHTTP),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ConnState:         s.track,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0),
 	}
 	go func() {
 		defer close(s.done)
@@ -65,10 +77,38 @@ func startServer(svc *service) (*server, error) {
 	return s, nil
 }
 
+// track follows each connection's state, so that close can drop the ones that carry no
+// request at once: Shutdown alone waits 5 seconds for a connection the client opened
+// but never used, which the SDK's transport does when requests race.
+func (s *server) track(c net.Conn, st http.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch st {
+	case http.StateNew, http.StateIdle:
+		if s.closing {
+			c.Close()
+			return
+		}
+		s.conns[c] = st
+	case http.StateActive:
+		s.conns[c] = st
+	default:
+		delete(s.conns, c)
+	}
+}
+
 // close cancels the requests in flight (a Latency returns at once), waits until they
 // are answered and closes every connection.
 func (s *server) close() {
 	s.cancel()
+	s.mu.Lock()
+	s.closing = true
+	for c, st := range s.conns {
+		if st != http.StateActive {
+			c.Close()
+		}
+	}
+	s.mu.Unlock()
 	_ = s.srv.Shutdown(context.Background())
 	<-s.done
 }
@@ -111,11 +151,45 @@ func (svc *service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		svc.writeError(w, err)
 		return
 	}
+	if len(out) > largeAnswer {
+		// Make the race described at HTTPClient rare for clients without the fix:
+		// answers that fit in the client's first read survive it; larger ones wait a
+		// moment, so the client's writer is usually done with the request by then.
+		time.Sleep(largeAnswerDelay)
+	}
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("X-Amzn-Requestid", svc.requestID())
 	h.Set("Content-Length", strconv.Itoa(len(out)))
 	_, _ = w.Write(out)
+}
+
+// HTTPClient returns an *http.Client for SDK clients of the loopback endpoint, to pass
+// as dynamodbstreams.Options.HTTPClient. It works around a race between the SDK and
+// net/http that only a fast server reveals: the SDK (smithy-go) closes the request body
+// as soon as the response headers arrive, and if net/http's writer has not yet made its
+// last read of the body, that read fails (WriteTo on the closed body returns io.EOF), so
+// the transport closes the connection while the response body is still being read. The
+// call then fails with "deserialization failed … use of closed network connection", or
+// is retried. AWS is never fast enough to lose the race; a loopback server sometimes is,
+// for answers of more than a few kilobytes (the server delays those a little, which
+// makes the race rare but not impossible). The returned client hides WriteTo from
+// net/http, which then reads the body with Read, where a closed body is a clean EOF.
+// Each call returns a new client with its own connections.
+func HTTPClient() *http.Client {
+	return &http.Client{Transport: readOnlyBody{http.DefaultTransport.(*http.Transport).Clone()}}
+}
+
+// readOnlyBody is a RoundTripper that passes request bodies on as plain io.ReadClosers.
+type readOnlyBody struct{ base http.RoundTripper }
+
+func (t readOnlyBody) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return t.base.RoundTrip(req)
+	}
+	r := *req // a RoundTripper must not change the caller's request
+	r.Body = struct{ io.ReadCloser }{req.Body}
+	return t.base.RoundTrip(&r)
 }
 
 // handle decodes one request, serves it and encodes the answer.
