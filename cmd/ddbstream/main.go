@@ -118,6 +118,7 @@ Usage:
 Commands:
   tail     print a stream's records as they arrive, and save where it stopped
   shards   print a stream's shard lineage: each shard's state and sequence range
+  demo     a guided run on an in-memory stream: no AWS account needed
   help     this text, or a command's flags: ddbstream help tail
 
 A stream is named by --stream-arn ARN or --table NAME (the table's newest stream).
@@ -138,6 +139,8 @@ func lookup(name string) *command {
 		return tailCommand()
 	case "shards":
 		return shardsCommand()
+	case "demo":
+		return demoCommand()
 	}
 	return nil
 }

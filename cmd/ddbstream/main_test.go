@@ -79,6 +79,7 @@ func loopback(t *testing.T) sessionFunc {
 			BaseEndpoint:     aws.String(endpoint),
 			Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 			RetryMaxAttempts: 1,
+			HTTPClient:       streamtest.HTTPClient(), // see its doc: a race only a fast server shows
 		}), nil
 	}
 }
@@ -198,7 +199,7 @@ func TestRun_Help(t *testing.T) {
 		assert.Contains(t, res.stdout, "Commands:\n  tail ", "%v", args)
 		assert.Empty(t, res.stderr, "%v", args)
 	}
-	for _, name := range []string{"tail", "shards"} {
+	for _, name := range []string{"tail", "shards", "demo"} {
 		for _, args := range [][]string{{"help", name}, {name, "-h"}} {
 			res := runCLI(t, noSession(t), args...)
 			assert.Equal(t, 0, res.code, "%v", args)
@@ -226,6 +227,7 @@ func TestRun_UsageErrors(t *testing.T) {
 		{"a negative --max-records", []string{"tail", "--table", "Orders", "--max-records", "-1"}, "--max-records -1"},
 		{"a stray argument", []string{"tail", "--table", "Orders", "now"}, `unexpected argument "now"`},
 		{"shards without a stream", []string{"shards", "--region", "eu-west-1"}, "--stream-arn ARN or --table NAME"},
+		{"demo with a bogus format", []string{"demo", "--format", "yaml"}, "want jsonl or text"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := runCLI(t, noSession(t), tc.args...)
