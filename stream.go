@@ -266,8 +266,8 @@ func (s *Stream) Token() StreamToken {
 	for _, ss := range s.shards {
 		t := ss.committed
 		t.Version, t.StreamARN = 0, ""
-		if ss.head < len(ss.queue) {
-			t.IteratorType, t.SequenceNumber, t.Timestamp = tokAtSequence, ss.queue[ss.head].SequenceNumber, time.Time{}
+		if !ss.drained() {
+			t.IteratorType, t.SequenceNumber, t.Timestamp = tokAtSequence, ss.first().SequenceNumber, time.Time{}
 			t.Exhausted = false
 		}
 		tok.Shards = append(tok.Shards, t)
@@ -356,8 +356,9 @@ type streamShard struct {
 	sh        *Shard
 	parent    *streamShard   // unfinished parent in the set, or nil
 	children  []*streamShard // children in the set
-	queue     []Record       // fetched, not returned; queue[head:] remain
+	pages     [][]Record     // fetched, not returned: pages[0][head:], then the other pages
 	head      int
+	held      int // records in pages not returned
 	committed ShardToken // sh.Token() as of the end of its last task
 	heapIndex int        // index in Stream.ready, or -1
 
@@ -374,7 +375,15 @@ type streamShard struct {
 	isBlocking    bool      // counted in Stream.blocking
 }
 
-func (ss *streamShard) drained() bool     { return ss.head >= len(ss.queue) }
+func (ss *streamShard) drained() bool     { return ss.held == 0 }
+func (ss *streamShard) first() *Record    { return &ss.pages[0][ss.head] }
+
+// hold appends a fetched page. A shard holds at most about two pages: the one being
+// returned and the next, fetched meanwhile.
+func (ss *streamShard) hold(recs []Record) {
+	ss.pages = append(ss.pages, recs)
+	ss.held += len(recs)
+}
 func (ss *streamShard) deliverable() bool { return ss.parent == nil }
 
 // finished reports whether the shard can leave the set: its parent is gone, it was read
@@ -442,15 +451,18 @@ func (s *Stream) pop() (Record, bool) {
 		return Record{}, false
 	}
 	ss := s.ready[0]
-	rec := ss.queue[ss.head]
-	ss.queue[ss.head] = Record{} // let the page's images be collected
+	page := ss.pages[0]
+	rec := page[ss.head]
+	page[ss.head] = Record{} // let the page's images be collected
 	ss.head++
+	ss.held--
 	s.buffered--
-	if ss.drained() {
-		ss.queue, ss.head = nil, 0
-		s.poke() // it may be fetched again
-	} else if s.buffered == s.ep.cfg.bufferSize-1 {
-		s.poke() // room for a page again
+	if ss.head == len(page) {
+		ss.pages[0] = nil
+		ss.pages, ss.head = ss.pages[1:], 0
+	}
+	if ss.held == int(s.ep.cfg.limit)-1 || s.buffered == s.ep.cfg.bufferSize-1 {
+		s.poke() // room for the shard's next page, or for pages at all
 	}
 	s.update(ss)
 	return rec, true
@@ -476,7 +488,7 @@ type shardHeap []*streamShard
 
 func (h shardHeap) Len() int { return len(h) }
 func (h shardHeap) Less(i, j int) bool {
-	a, b := &h[i].queue[h[i].head], &h[j].queue[h[j].head]
+	a, b := h[i].first(), h[j].first()
 	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 		return c < 0
 	}

@@ -115,8 +115,9 @@ func (s *Stream) schedule(ctx context.Context, tasks *sync.WaitGroup, now time.T
 				ss.sh.iterator == "" && !ss.committed.Exhausted {
 				spare = append(spare, candidate{ss, taskIterator, now})
 			}
-		case !ss.drained():
-			// Fetched again once its records are returned.
+		case ss.held >= int(s.ep.cfg.limit):
+			// A page is waiting to be returned: fetch the next one once it is under way,
+			// so that a shard's next page arrives while its last is returned.
 		case full:
 			if ss.needsHeartbeat() {
 				cands = append(cands, candidate{ss, taskHeartbeat, now})
@@ -194,11 +195,7 @@ func (s *Stream) runFetch(ctx context.Context, ss *streamShard) {
 	}
 	ss.fails = 0
 	if len(recs) > 0 {
-		if ss.drained() {
-			ss.queue, ss.head = recs, 0
-		} else {
-			ss.queue = append(ss.queue, recs...)
-		}
+		ss.hold(recs)
 		s.buffered += len(recs)
 		s.reportGap(ss, AtSequenceNumber(recs[0].SequenceNumber))
 	}
