@@ -16,7 +16,7 @@ import (
 var (
 	errNoRegion  = errors.New("no region")
 	errTokenFile = errors.New("token file")
-	errOutput    = errors.New("cannot write records")
+	errOutput    = errors.New("cannot write output")
 )
 
 // errorLine renders err as the one line a failed command prints on stderr:
@@ -67,7 +67,7 @@ var sentinelCauses = []cause{
 	{"invalid option", ddbstream.ErrInvalidOption, ""},
 	{"no region", errNoRegion, "pass --region or set AWS_REGION"},
 	{"token file", errTokenFile, ""},
-	{"cannot write records", errOutput, ""},
+	{"cannot write output", errOutput, ""},
 }
 
 // apiCauses names the error codes of the service and of AWS's front end.

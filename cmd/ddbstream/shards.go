@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/ddbstream/ddbstream"
@@ -36,7 +37,7 @@ func (o *shardsOptions) run(ctx context.Context, e *env) int {
 		return e.failUnlessDone(ctx, err)
 	}
 	if _, err := e.stdout.Write(appendTree(nil, shards)); err != nil {
-		return e.fail(err)
+		return e.fail(fmt.Errorf("%w: %w", errOutput, err))
 	}
 	open := 0
 	for _, root := range ddbstream.Roots(shards) {

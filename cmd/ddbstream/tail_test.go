@@ -280,7 +280,7 @@ func TestTail_StopsCleanlySavingExactlyWhatWasPrinted(t *testing.T) {
 			code := run(ctx, sc.tailArgs("--token-file", tokenFile, "--from", "trim_horizon", "--stop-at-head"), tc.w, &stderr, loopback(t))
 			if strings.HasPrefix(tc.name, "stdout failing") {
 				require.Equal(t, 1, code)
-				assert.Contains(t, stderr.String(), "ddbstream: cannot write records: disk full\n")
+				assert.Contains(t, stderr.String(), "ddbstream: cannot write output: disk full\n")
 			} else {
 				require.Equal(t, 0, code, stderr.String())
 			}
