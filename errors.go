@@ -1,6 +1,7 @@
 package ddbstream
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -60,7 +61,9 @@ var (
 // counts an InternalServerError that came without its HTTP 500, as an in-process
 // Session (streamtest) returns it.
 func IsRetryable(err error) bool {
-	if err == nil {
+	// The SDK counts a timeout as a broken connection; a context that ended is not
+	// transient for its caller.
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
 	switch retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) {

@@ -189,43 +189,64 @@ func (r Record) MarshalJSON() ([]byte, error) {
 // NULL as null, SS, NS, BS and L as arrays, M as an object with sorted keys. A nil value,
 // and a member the SDK did not recognise, become null. The output is always valid JSON.
 func AppendPlainJSON(b []byte, v types.AttributeValue) []byte {
+	// Each case checks for a typed nil member, which no decoder makes but a caller can.
 	switch v := v.(type) {
 	case *types.AttributeValueMemberS:
-		return appendJSONString(b, v.Value)
+		if v != nil {
+			return appendJSONString(b, v.Value)
+		}
 	case *types.AttributeValueMemberN:
-		return appendJSONNumber(b, v.Value)
+		if v != nil {
+			return appendJSONNumber(b, v.Value)
+		}
 	case *types.AttributeValueMemberB:
-		return appendJSONBinary(b, v.Value)
+		if v != nil {
+			return appendJSONBinary(b, v.Value)
+		}
 	case *types.AttributeValueMemberBOOL:
-		return strconv.AppendBool(b, v.Value)
-	case *types.AttributeValueMemberNULL:
-		return append(b, "null"...)
+		if v != nil {
+			return strconv.AppendBool(b, v.Value)
+		}
 	case *types.AttributeValueMemberSS:
-		return appendJSONArray(b, v.Value, appendJSONString)
+		if v != nil {
+			return appendJSONArray(b, v.Value, appendJSONString)
+		}
 	case *types.AttributeValueMemberNS:
-		return appendJSONArray(b, v.Value, appendJSONNumber)
+		if v != nil {
+			return appendJSONArray(b, v.Value, appendJSONNumber)
+		}
 	case *types.AttributeValueMemberBS:
-		return appendJSONArray(b, v.Value, appendJSONBinary)
+		if v != nil {
+			return appendJSONArray(b, v.Value, appendJSONBinary)
+		}
 	case *types.AttributeValueMemberL:
-		return appendJSONArray(b, v.Value, AppendPlainJSON)
+		if v != nil {
+			return appendJSONArray(b, v.Value, AppendPlainJSON)
+		}
 	case *types.AttributeValueMemberM:
-		keys := make([]string, 0, len(v.Value))
-		for k := range v.Value {
-			keys = append(keys, k)
+		if v != nil {
+			return appendJSONObject(b, v.Value)
 		}
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			b = AppendPlainJSON(b, v.Value[k])
-		}
-		return append(b, '}')
 	}
-	return append(b, "null"...)
+	return append(b, "null"...) // NULL, nil, and members the SDK did not recognise
+}
+
+func appendJSONObject(b []byte, m map[string]types.AttributeValue) []byte {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = AppendPlainJSON(b, m[k])
+	}
+	return append(b, '}')
 }
 
 func appendJSONArray[T any](b []byte, vs []T, appendOne func([]byte, T) []byte) []byte {

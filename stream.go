@@ -358,7 +358,7 @@ type streamShard struct {
 	children  []*streamShard // children in the set
 	pages     [][]Record     // fetched, not returned: pages[0][head:], then the other pages
 	head      int
-	held      int // records in pages not returned
+	held      int        // records in pages not returned
 	committed ShardToken // sh.Token() as of the end of its last task
 	heapIndex int        // index in Stream.ready, or -1
 
@@ -375,8 +375,8 @@ type streamShard struct {
 	isBlocking    bool      // counted in Stream.blocking
 }
 
-func (ss *streamShard) drained() bool     { return ss.held == 0 }
-func (ss *streamShard) first() *Record    { return &ss.pages[0][ss.head] }
+func (ss *streamShard) drained() bool  { return ss.held == 0 }
+func (ss *streamShard) first() *Record { return &ss.pages[0][ss.head] }
 
 // hold appends a fetched page. A shard holds at most about two pages: the one being
 // returned and the next, fetched meanwhile.

@@ -318,8 +318,8 @@ func (s *Stream) reportGap(ss *streamShard, to Position) {
 // fail ends the stream with err. s.mu held.
 func (s *Stream) fail(err error) {
 	if s.err == nil {
-		s.err = err
-		s.ep.cfg.logger.Error("ddbstream: stream stopped", "error", err)
+		s.err = err // Next returns it: logging it too would report it twice
+		s.ep.cfg.logger.Debug("ddbstream: stream stopped", "error", err)
 	}
 }
 

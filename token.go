@@ -168,17 +168,23 @@ func validateShardTokens(streamARN string, toks []ShardToken) error {
 		}
 		parents[t.ShardID] = t.Parent
 	}
-	// Follow each chain of parents; a chain longer than the set must revisit a shard.
+	// Walk each chain of parents once, marking shards on the current path: reaching one
+	// of those again is a cycle. Linear in the number of shards, whatever the chains.
+	const onPath, done = 1, 2
+	state := make(map[string]uint8, len(toks))
 	for _, t := range toks {
+		var path []string
 		id := t.ShardID
-		for range len(toks) {
-			id = parents[id]
-			if id == "" {
-				break
-			}
-			if id == t.ShardID {
-				return fmt.Errorf("%w: shard %q is its own ancestor (a parent cycle)", ErrInvalidToken, t.ShardID)
-			}
+		for id != "" && state[id] == 0 {
+			state[id] = onPath
+			path = append(path, id)
+			id = parents[id] // "" past the set's roots and unknown parents
+		}
+		if id != "" && state[id] == onPath {
+			return fmt.Errorf("%w: shard %q is its own ancestor (a parent cycle)", ErrInvalidToken, id)
+		}
+		for _, p := range path {
+			state[p] = done
 		}
 	}
 	return nil

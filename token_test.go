@@ -508,3 +508,24 @@ func FuzzStreamToken(f *testing.F) {
 		require.Equal(t, string(out), string(again))
 	})
 }
+
+func TestStreamToken_LongParentChainValidatesInLinearTime(t *testing.T) {
+	t.Parallel()
+	// Regression: the cycle check followed every chain to its end from every shard,
+	// so a hostile token with one long chain took quadratic time.
+	const n = 100_000
+	tok := ddbstream.StreamToken{Version: 1, StreamARN: tokARN}
+	id := func(i int) string { return fmt.Sprintf("shardId-00000001764100800000-%08d", i) }
+	for i := range n {
+		s := ddbstream.ShardToken{ShardID: id(i), IteratorType: "trim_horizon"}
+		if i > 0 {
+			s.Parent = id(i - 1)
+		}
+		tok.Shards = append(tok.Shards, s)
+	}
+	start := time.Now()
+	require.NoError(t, tok.Validate())
+	require.Less(t, time.Since(start), 5*time.Second)
+	tok.Shards[0].Parent = id(n - 1) // close the chain into a cycle
+	require.ErrorContains(t, tok.Validate(), "parent cycle")
+}
