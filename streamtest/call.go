@@ -129,7 +129,7 @@ func (svc *service) requestID() string {
 	defer svc.mu.Unlock()
 	b := make([]byte, 52)
 	for i := range b {
-		b[i] = alphabet[svc.rng.IntN(len(alphabet))]
+		b[i] = alphabet[svc.reqRNG.IntN(len(alphabet))]
 	}
 	return string(b)
 }

@@ -169,9 +169,11 @@ func Region(r string) Option {
 }
 
 // Seed seeds the service's random numbers: shard ID suffixes, event IDs, sequence number
-// starts and gaps, request IDs. Two services built with the same seed and driven by the
-// same single-goroutine test produce the same values, apart from times, which come from
-// the clock. Service-wide. Default: a different seed for each service in the process.
+// starts and gaps, request IDs. Two services built with the same seed and given the same
+// writes and splits in the same order produce the same values, apart from times, which
+// come from the clock; request IDs have a generator of their own, so how many calls were
+// made, in process or over HTTP, changes none of the others. Service-wide. Default: a
+// different seed for each service in the process.
 func Seed(n uint64) Option {
 	return optionFunc(func(c *config) { c.seed, c.seeded = n, true; c.setServiceWide("Seed") })
 }

@@ -45,8 +45,9 @@ type service struct {
 	mu      sync.Mutex
 	cfg     config // the service-wide part of the first stream's options
 	offset  atomic.Int64
-	rng     *rand.Rand
-	key     [32]byte // signs iterators, so garbage is told from real ones
+	rng     *rand.Rand // the data's random numbers: IDs, sequence numbers, gaps
+	reqRNG  *rand.Rand // request IDs only, so that calls do not shift the data's numbers
+	key     [32]byte   // signs iterators, so garbage is told from real ones
 	streams []*stream
 	byARN   map[string]*stream
 	calls   map[Op]int
@@ -75,10 +76,11 @@ func NewStream(opts ...Option) *Stream {
 		seed = seeds.Add(1)*0x9e3779b97f4a7c15 + uint64(time.Now().UnixNano())
 	}
 	svc := &service{
-		cfg:   cfg,
-		rng:   rand.New(rand.NewPCG(seed, seed^0x5851f42d4c957f2d)),
-		byARN: make(map[string]*stream),
-		calls: make(map[Op]int),
+		cfg:    cfg,
+		rng:    rand.New(rand.NewPCG(seed, seed^0x5851f42d4c957f2d)),
+		reqRNG: rand.New(rand.NewPCG(seed^0x2545f4914f6cdd1d, seed)),
+		byARN:  make(map[string]*stream),
+		calls:  make(map[Op]int),
 	}
 	for i := range svc.key {
 		svc.key[i] = byte(svc.rng.Uint32())

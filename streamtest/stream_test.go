@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ddbstream/ddbstream"
 	"github.com/ddbstream/ddbstream/streamtest"
 )
 
@@ -284,4 +286,30 @@ func TestStream_Seed(t *testing.T) {
 		return out
 	}
 	assert.True(t, bytes.Equal(run(), run()), "same seed, same numbers and IDs")
+}
+
+func TestSeed_CallsDoNotShiftTheData(t *testing.T) {
+	// Regression (reported by the CLI's tests): request IDs came from the same generator
+	// as sequence numbers and shard IDs, so a write made after some HTTP calls got other
+	// numbers than the same write made after none.
+	written := func(calls int) (ddbstream.SequenceNumber, []string) {
+		s := streamtest.NewStream(streamtest.Seed(7))
+		defer s.Close()
+		s.Put(map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "a"}})
+		c := dynamodbstreams.New(dynamodbstreams.Options{
+			Region: "us-east-1", BaseEndpoint: aws.String(s.URL()), RetryMaxAttempts: 1,
+			Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+			HTTPClient:  streamtest.HTTPClient(),
+		})
+		for range calls {
+			_, err := c.DescribeStream(t.Context(), &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(s.ARN())})
+			require.NoError(t, err)
+		}
+		ids := s.Split(s.OpenShardIDs()[0], 2)
+		return s.Put(map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "b"}}), ids
+	}
+	seq0, ids0 := written(0)
+	seq3, ids3 := written(3)
+	require.Equal(t, seq0, seq3)
+	require.Equal(t, ids0[0][len(ids0[0])-8:], ids3[0][len(ids3[0])-8:], "shard ID suffixes")
 }
