@@ -2,9 +2,11 @@ package ddbstream_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ddbstream/ddbstream"
+	"github.com/ddbstream/ddbstream/streamtest"
 )
 
 func newTestShard(t *testing.T, f *fakeSession, opts ...ddbstream.Option) *ddbstream.Shard {
@@ -595,4 +598,72 @@ func TestUnpackShards(t *testing.T) {
 			require.Nil(t, shards)
 		})
 	}
+}
+
+func TestShard_NextRefreshesExpiredIteratorOnStreamtest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := streamtest.NewStream()
+		defer s.Close()
+		s.Put(item("a", 1))
+		sh, err := ddbstream.NewShard(s, s.ARN(), s.ShardIDs()[0])
+		require.NoError(t, err)
+		require.NoError(t, sh.JumpTo(t.Context(), ddbstream.TrimHorizon()))
+		time.Sleep(16 * time.Minute) // virtual time: the iterator has expired
+		recs, err := sh.Next(t.Context())
+		require.NoError(t, err)
+		require.Len(t, recs, 1)
+		assert.Equal(t, ddbstream.Insert, recs[0].Operation)
+
+		s.Put(item("b", 1))
+		time.Sleep(16 * time.Minute)
+		_, err = sh.GetRecords(t.Context())
+		require.ErrorIs(t, err, ddbstream.ErrIteratorExpired, "GetRecords reports expiry")
+		recs, err = sh.Next(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, "b", keyOf(recs[0]), "Next refreshes after the last record: nothing repeated")
+	})
+}
+
+func TestShard_OverTheLoopbackEndpoint(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	s := streamtest.NewStream(streamtest.Shards(1), streamtest.EmptyPages(2))
+	t.Cleanup(s.Close)
+	for i := range 5 {
+		s.Put(item(fmt.Sprintf("k%d", i), 1))
+	}
+	kids := s.Split(s.ShardIDs()[0], 2)
+	c := loopbackClient(s.URL())
+
+	shards, err := ddbstream.LoadShards(t.Context(), c, s.ARN())
+	require.NoError(t, err)
+	require.Len(t, shards, 3)
+	root := ddbstream.Roots(shards)[0]
+	var got []string
+	for !root.Exhausted() {
+		recs, err := root.Next(t.Context())
+		require.NoError(t, err)
+		got = append(got, seqs(recs)...)
+	}
+	require.Len(t, got, 5)
+	loaded, err := root.LoadChildren(t.Context())
+	require.NoError(t, err)
+	require.Len(t, loaded, 2)
+	require.ElementsMatch(t, kids, []string{loaded[0].ID(), loaded[1].ID()})
+
+}
+
+func TestShard_TrimmedOverTheLoopbackEndpoint(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	s := streamtest.NewStream()
+	t.Cleanup(s.Close)
+	first := s.Put(item("a", 1))
+	s.Advance(25 * time.Hour) // the record is trimmed; the open shard stays listed
+	sh, err := ddbstream.NewShard(loopbackClient(s.URL()), s.ARN(), s.ShardIDs()[0])
+	require.NoError(t, err)
+	err = sh.JumpTo(t.Context(), ddbstream.AtSequenceNumber(first))
+	require.ErrorIs(t, err, ddbstream.ErrTrimmed)
+	var tde *types.TrimmedDataAccessException
+	require.ErrorAs(t, err, &tde)
+	require.ErrorContains(t, err, "GetShardIterator AT_SEQUENCE_NUMBER "+string(first))
+	require.NoError(t, sh.JumpTo(t.Context(), ddbstream.TrimHorizon()), "the advice in the message works")
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -688,3 +689,67 @@ func shardOfKey(t *testing.T, key string) int {
 	t.Fatalf("key %s is in no shard", key)
 	return -1
 }
+
+func TestStream_MoveToResetsCleanly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := streamtest.NewStream(streamtest.Shards(2), streamtest.Seed(19))
+		defer s.Close()
+		for i := range 20 {
+			s.Put(item(fmt.Sprintf("k%d", i), 1))
+		}
+		s.Split(s.OpenShardIDs()[0], 2)
+		for i := range 20 {
+			s.Put(item(fmt.Sprintf("k%d", i), 2))
+		}
+		st := openStream(t, s, ddbstream.TrimHorizon(), ddbstream.GetRecordsLimit(3))
+		readN(t, st, 7)
+
+		require.NoError(t, st.MoveTo(t.Context(), ddbstream.Latest()))
+		tok := st.Token()
+		require.Len(t, tok.Shards, len(s.OpenShardIDs()), "only the open shards, at latest: %+v", tok.Shards)
+		for _, sh := range tok.Shards {
+			require.Equal(t, "latest", sh.IteratorType)
+			require.Contains(t, s.OpenShardIDs(), sh.ShardID)
+		}
+		after := s.Put(item("new", 1))
+		require.Equal(t, after, readN(t, st, 1)[0].SequenceNumber, "nothing buffered before the move is returned")
+
+		require.NoError(t, st.MoveTo(t.Context(), ddbstream.TrimHorizon()))
+		require.Len(t, st.Token().Shards, len(s.ShardIDs()))
+		got := readN(t, st, 41)
+		checkOrder(t, got, lineage(t, s))
+		requireNoMore(t, st)
+
+		err := st.MoveTo(t.Context(), ddbstream.AtSequenceNumber("100000000000000000001"))
+		require.ErrorIs(t, err, ddbstream.ErrInvalidArgument)
+		require.NoError(t, st.Close())
+		require.ErrorIs(t, st.MoveTo(t.Context(), ddbstream.Latest()), ddbstream.ErrClosed)
+	})
+}
+
+func TestStream_LogsRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := streamtest.NewStream(streamtest.Seed(20))
+		defer s.Close()
+		s.Put(item("k", 1))
+		var buf strings.Builder
+		var mu sync.Mutex
+		logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return buf.Write(p)
+		}), &slog.HandlerOptions{Level: slog.LevelWarn}))
+		s.Throttle(streamtest.OpGetRecords, 1)
+		st := openStream(t, s, ddbstream.TrimHorizon(), ddbstream.WithLogger(logger))
+		readN(t, st, 1)
+		mu.Lock()
+		defer mu.Unlock()
+		require.Contains(t, buf.String(), "read failed; retrying")
+		require.Contains(t, buf.String(), "LimitExceededException")
+		require.Contains(t, buf.String(), s.ShardIDs()[0])
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
