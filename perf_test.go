@@ -29,8 +29,8 @@ import (
 )
 
 // lineageStream builds chains×generations shards: each of chains initial shards rolls
-// over generations-1 times, and each shard gets about perShard records, written
-// between roll-overs. It returns how many records it wrote and, per shard, how many
+// over generations-1 times, and each shard gets about perShard records, written evenly
+// over between, then the roll-over. It returns how many records it wrote and, per shard, how many
 // pages of pageSize reading it takes.
 func lineageStream(t *testing.T, s *streamtest.Stream, generations, perShard, pageSize int, between time.Duration) (int, map[string]int) {
 	t.Helper()
@@ -38,11 +38,11 @@ func lineageStream(t *testing.T, s *streamtest.Stream, generations, perShard, pa
 	total := 0
 	for g := range generations {
 		n := len(s.OpenShardIDs()) * perShard
-		for range n {
+		for range n { // spread over the generation's time
 			s.Put(item(strconv.FormatUint(rng.Uint64(), 36), 1))
 			total++
+			time.Sleep(between / time.Duration(n))
 		}
-		time.Sleep(between)
 		if g < generations-1 {
 			for _, id := range s.OpenShardIDs() {
 				s.Split(id, 1)

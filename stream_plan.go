@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -86,54 +87,81 @@ func (ep *endpoint) planFrom(ctx context.Context, l listing, p Position) (map[st
 	return ep.liveSet(keep, l), nil
 }
 
-// planSeek chooses the shards to read for a seek to t. A closed shard is skipped when one
-// of its children begins before t: the parent's records all came before that child's
-// first one, so before t. The first shard of each lineage not skipped seeks to t; its
-// descendants follow it (and inherit the seek if it finds nothing).
+// planSeek chooses the shards to read for a seek to t. A shard is skipped when a
+// descendant of it begins before t: the shard's records all came before that
+// descendant's first one, so before t. The first shard of each lineage not skipped seeks
+// to t; its descendants follow it (and inherit the seek if it finds nothing). Probing
+// starts from the newest shards, so a seek into recent data reads only their first
+// records; the roots' trees are planned concurrently.
 func (ep *endpoint) planSeek(ctx context.Context, listed map[string]*Shard, t time.Time) ([]*Shard, error) {
-	var probed []*Shard
-	for _, sh := range listed {
-		if sh.parent != nil && sh.parent.end != "" {
-			probed = append(probed, sh)
-		}
-	}
 	var mu sync.Mutex
-	before := make(map[*Shard]bool, len(probed))
-	err := ep.each(ctx, probed, func(ctx context.Context, sh *Shard) error {
-		first, ok, err := ep.firstRecord(ctx, sh.id)
-		if err != nil || !ok {
-			if errors.Is(err, ErrTrimmed) || errors.Is(err, ErrShardNotFound) {
-				err = nil // not known to begin before t: read its parent
-			}
-			return err
-		}
+	var keep []*Shard
+	err := ep.each(ctx, Roots(listed), func(ctx context.Context, root *Shard) error {
+		p := seekPlanner{ep: ep, t: t, begins: map[*Shard]bool{}}
+		kept, err := p.plan(ctx, root)
 		mu.Lock()
-		before[sh] = first.CreatedAt.Before(seekFloor(t))
+		keep = append(keep, kept...)
 		mu.Unlock()
-		return nil
+		return err
 	})
-	if err != nil {
-		return nil, err
+	return keep, err
+}
+
+// seekPlanner plans one tree for a seek to t, remembering what it probed.
+type seekPlanner struct {
+	ep     *endpoint
+	t      time.Time
+	begins map[*Shard]bool // sh or a descendant begins before t
+}
+
+// plan returns the shards of sh's tree to read, positioning the first of each lineage.
+func (p *seekPlanner) plan(ctx context.Context, sh *Shard) ([]*Shard, error) {
+	skip := false
+	for _, c := range sh.children {
+		b, err := p.beginsBefore(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		skip = skip || b
+	}
+	if !skip {
+		sh.reset(AtTimestamp(p.t))
+		return slices.Collect(sh.WalkTree()), nil
 	}
 	var keep []*Shard
-	queue := Roots(listed)
-	for len(queue) > 0 {
-		sh := queue[0]
-		queue = queue[1:]
-		skip := false
-		for _, c := range sh.children {
-			skip = skip || before[c]
+	for _, c := range sh.children {
+		k, err := p.plan(ctx, c)
+		if err != nil {
+			return nil, err
 		}
-		if skip {
-			queue = append(queue, sh.children...)
-			continue
-		}
-		sh.reset(AtTimestamp(t))
-		for d := range sh.WalkTree() {
-			keep = append(keep, d)
-		}
+		keep = append(keep, k...)
 	}
 	return keep, nil
+}
+
+// beginsBefore reports whether sh, or one of its descendants, has a first record created
+// before t. Descendants are asked first: when one does, sh need not be read at all.
+func (p *seekPlanner) beginsBefore(ctx context.Context, sh *Shard) (bool, error) {
+	if b, ok := p.begins[sh]; ok {
+		return b, nil
+	}
+	for _, c := range sh.children {
+		b, err := p.beginsBefore(ctx, c)
+		if err != nil || b {
+			p.begins[sh] = b
+			return b, err
+		}
+	}
+	first, ok, err := p.ep.firstRecord(ctx, sh.id)
+	if errors.Is(err, ErrTrimmed) || errors.Is(err, ErrShardNotFound) {
+		err = nil // not known to begin before t: read its parent
+	}
+	if err != nil {
+		return false, err
+	}
+	b := ok && first.CreatedAt.Before(seekFloor(p.t))
+	p.begins[sh] = b
+	return b, nil
 }
 
 // firstRecord reads the first record of a shard from its trim horizon, one record a page.
