@@ -81,10 +81,12 @@
 //	   "iterator_type":"trim_horizon"}]}
 //
 // iterator_type is trim_horizon, latest, at_sequence or after_sequence (these two with
-// sequence_number), or at_timestamp (with timestamp, RFC 3339). exhausted marks a shard
-// read to its end whose children were not known yet. A stream token lists only the live
-// frontier of the lineage; finished ancestors are left out, so its size follows the
-// number of open shards. [StreamToken] also reads the Python design's layout
+// sequence_number), or at_timestamp (with timestamp, RFC 3339; also how a shard at
+// LATEST that returned nothing yet is saved, as of when it was positioned, so a resume
+// misses nothing written in between). exhausted marks a shard read to its end whose
+// children were not known yet. A stream token lists only unfinished shards; finished
+// ones are left out, so its size follows the number of shards still being read, not
+// the stream's age. [StreamToken] also reads the Python design's layout
 // ({"stream_arn", "active", "shards"}). Tokens are checked completely before anything is
 // applied: see [StreamToken.Validate].
 //

@@ -158,9 +158,9 @@ func PollInterval(d time.Duration) Option {
 
 // IdlePollInterval sets the longest wait between reads of a shard that keeps returning
 // nothing. The wait starts at [PollInterval] and doubles with each empty read up to this,
-// so an idle shard costs about 60s/IdlePollInterval GetRecords calls a minute. It must be
-// at least PollInterval and at most 10 minutes, so iterators never expire unused. Default
-// 5s.
+// so an idle shard costs about 60s/IdlePollInterval GetRecords calls a minute. Valid
+// values are 1ms to 10 minutes, so iterators never expire unused; below [PollInterval],
+// PollInterval is used. Default 5s.
 func IdlePollInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) error {
 		if d < time.Millisecond || d > 10*time.Minute {
@@ -201,10 +201,12 @@ func DescribeStreamRate(perSecond float64) Option {
 
 // SkipTrimmed makes a [Stream] skip forward when a shard's position has been trimmed
 // (older than the stream's 24-hour retention) or the shard is gone: it continues from
-// the shard's trim horizon and calls report with the gap. report is called from the
-// Stream's reading goroutine and must not block; it may be nil to only log the gap. By
-// default a Stream fails instead, with an error wrapping [ErrTrimmed] or
-// [ErrShardNotFound] that names the shard and position.
+// the shard's trim horizon (or, for a seek not yet satisfied, from the seek time again)
+// and calls report with the gap as soon as it is found, before reading on. report is
+// called from the Stream's reading goroutines, one call at a time, without the Stream's
+// lock: it may call Token or Next, but not Close or MoveTo, and must not block for long.
+// It may be nil to only log the gap. By default a Stream fails instead, with an error
+// wrapping [ErrTrimmed] or [ErrShardNotFound] that names the shard and position.
 func SkipTrimmed(report func(Gap)) Option {
 	return optionFunc(func(c *config) error {
 		c.onTrimmed, c.skipTrimmedSet = report, true

@@ -63,6 +63,7 @@ type Shard struct {
 	seeking   bool      // position is AT_TIMESTAMP and no record at or after it was returned
 	iterator  string    // "" means: take one at position before the next read
 	issuedAt  time.Time // when iterator was issued
+	latestAt  time.Time // when the LATEST iterator now followed was taken; zero if none
 	exhausted bool      // the service said the shard is closed and drained
 }
 
@@ -109,10 +110,23 @@ func (s *Shard) Position() Position { return s.position }
 // exhausted shard makes no further calls.
 func (s *Shard) Exhausted() bool { return s.exhausted }
 
-// Token returns a token that resumes the shard at its position.
+// Token returns a token that resumes the shard at its position. One position is not
+// written as it is: a shard at LATEST with nothing returned yet, once its iterator was
+// taken, is written as at_timestamp a second before that moment (rounded down to the
+// second, a margin for clocks that disagree). Resuming at a new LATEST would skip what
+// was written between the token and the resume; resuming at that time skips nothing,
+// and may return a few records from just before the shard was positioned at LATEST.
 func (s *Shard) Token() ShardToken {
-	return newShardToken(s.ep.streamARN, s.id, s.parentID, s.position, s.exhausted)
+	p := s.position
+	if p.kind == kindLatest && !s.latestAt.IsZero() {
+		p = AtTimestamp(seekFloor(s.latestAt).Add(-latestMargin))
+	}
+	return newShardToken(s.ep.streamARN, s.id, s.parentID, p, s.exhausted)
 }
+
+// latestMargin is how far before a LATEST iterator was taken a token resumes, for
+// clocks (ours and the service's) that disagree by up to this much.
+const latestMargin = time.Second
 
 // String describes the shard for logs: "shardId-… at AFTER_SEQUENCE_NUMBER 4000…123",
 // with ", exhausted" or ", seeking" when that applies.
@@ -189,6 +203,10 @@ func (s *Shard) takeIterator(ctx context.Context, p Position) error {
 	}
 	s.exhausted = false
 	s.iterator, s.issuedAt = aws.ToString(out.ShardIterator), time.Now()
+	s.latestAt = time.Time{}
+	if p.kind == kindLatest {
+		s.latestAt = s.issuedAt
+	}
 	if s.iterator == "" {
 		// No iterator means nothing can be read from there: a closed shard's end.
 		s.exhausted = true
@@ -346,7 +364,7 @@ func (s *Shard) Heartbeat(ctx context.Context) error {
 // reset moves the shard to p without I/O; the next read takes an iterator there.
 func (s *Shard) reset(p Position) {
 	s.position, s.seeking = p, p.kind == kindAtTimestamp
-	s.iterator, s.exhausted = "", false
+	s.iterator, s.exhausted, s.latestAt = "", false, time.Time{}
 }
 
 // IteratorAge returns how long ago the shard's current iterator was issued, and false

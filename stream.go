@@ -18,7 +18,7 @@ import (
 type Gap struct {
 	ShardID string
 	From    Position // the first record that was not read
-	To      Position // where reading went on: the first record read after the gap, or TRIM_HORIZON when there was none yet
+	To      Position // where reading goes on: TRIM_HORIZON, or the seek time of a seek not yet satisfied
 	Err     error    // what revealed the gap (wraps ErrTrimmed or ErrShardNotFound)
 }
 
@@ -43,7 +43,8 @@ type Stream struct {
 	stop    context.CancelCauseFunc
 	unwatch func() bool // stops watching the opening ctx
 
-	moveMu sync.Mutex // serializes MoveTo and Close, which restart or stop the pump
+	moveMu   sync.Mutex // serializes MoveTo, Heartbeat and Close, which replace or stop the pump
+	reportMu sync.Mutex // one SkipTrimmed report at a time
 
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced whenever Next may have something new
@@ -54,6 +55,7 @@ type Stream struct {
 	buffered int       // records fetched and not returned
 	running  int       // tasks in flight
 	err      error     // a failure that stops the stream; Next returns it
+	gaps     []Gap     // skipped gaps not yet reported (see reportGaps)
 	disabled bool      // the stream is DISABLED: closed shards get no children
 
 	pumpDone chan struct{} // closed when the current pump has stopped with all its tasks
@@ -92,11 +94,11 @@ func OpenStream(ctx context.Context, s Session, streamARN string, from Position,
 // completely before anything is done. Otherwise it works and fails as [OpenStream]
 // does; a malformed token fails with [ErrInvalidToken].
 func ResumeStream(ctx context.Context, s Session, tok StreamToken, opts ...Option) (*Stream, error) {
-	ep, err := newStreamEndpoint(s, tok.StreamARN, opts)
-	if err != nil {
+	if err := tok.Validate(); err != nil {
 		return nil, err
 	}
-	if err := tok.Validate(); err != nil {
+	ep, err := newStreamEndpoint(s, tok.StreamARN, opts)
+	if err != nil {
 		return nil, err
 	}
 	l, shards, err := ep.open(ctx, func(_ context.Context, l listing) (map[string]*streamShard, error) {
@@ -308,13 +310,17 @@ func (s *Stream) SeekTo(ctx context.Context, t time.Time) error {
 	return s.MoveTo(ctx, AtTimestamp(t))
 }
 
-// Heartbeat renews, now, the iterators that could not be refreshed safely once expired:
-// those of shards positioned at LATEST that have returned nothing yet. A Stream does this
-// by itself in the background, so calling Heartbeat is never required; it is for callers
-// who want it done at a moment of their choosing. It fails as [Shard.Heartbeat] does.
+// Heartbeat renews, now, the iterators that could not be refreshed safely once expired
+// and are old enough to need it (10 minutes): those of shards positioned at LATEST that
+// have returned nothing yet. A Stream does this by itself in the background, so calling
+// Heartbeat is never required; it is for callers who want it done at a moment of their
+// choosing. It fails as [Shard.Heartbeat] does, and with [ErrClosed] after Close.
 func (s *Stream) Heartbeat(ctx context.Context) error {
 	s.moveMu.Lock() // the shards must stay the set's while they are renewed
 	defer s.moveMu.Unlock()
+	if s.life.Err() != nil {
+		return ErrClosed
+	}
 	s.mu.Lock()
 	var due []*streamShard
 	for _, ss := range s.shards {
@@ -371,7 +377,6 @@ type streamShard struct {
 	childrenKnown bool      // all children are in the set (or the stream is disabled)
 	lookups       int       // child lookups that found nothing, in a row
 	lookupAt      time.Time // when to look for children next
-	gap           *Gap      // a skipped gap to report once the next page says where reading went on
 	isBlocking    bool      // counted in Stream.blocking
 }
 

@@ -113,13 +113,19 @@ func (s *Stream) schedule(ctx context.Context, tasks *sync.WaitGroup, now time.T
 			// Not under a seeking parent, whose end may still change where it starts.
 			if ss.parent.parent == nil && ss.parent.committed.IteratorType != tokAtTimestamp &&
 				ss.sh.iterator == "" && !ss.committed.Exhausted {
+				if now.Before(ss.due) { // backing off after a failure
+					next = minTime(next, ss.due)
+					break
+				}
 				spare = append(spare, candidate{ss, taskIterator, now})
 			}
 		case ss.held >= int(s.ep.cfg.limit):
 			// A page is waiting to be returned: fetch the next one once it is under way,
 			// so that a shard's next page arrives while its last is returned.
 		case full:
-			if ss.needsHeartbeat() {
+			if now.Before(ss.due) { // backing off after a failure
+				next = minTime(next, ss.due)
+			} else if ss.needsHeartbeat() {
 				cands = append(cands, candidate{ss, taskHeartbeat, now})
 			} else if age, ok := ss.sh.IteratorAge(now); ok && ss.sh.position.kind == kindLatest {
 				next = minTime(next, now.Add(heartbeatAfter-age))
@@ -182,6 +188,7 @@ func (s *Stream) finishTask(ss *streamShard) {
 }
 
 func (s *Stream) runFetch(ctx context.Context, ss *streamShard) {
+	defer s.reportGaps() // after the unlock below
 	recs, raw, err := ss.sh.pageRefreshing(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -197,7 +204,6 @@ func (s *Stream) runFetch(ctx context.Context, ss *streamShard) {
 	if len(recs) > 0 {
 		ss.hold(recs)
 		s.buffered += len(recs)
-		s.reportGap(ss, AtSequenceNumber(recs[0].SequenceNumber))
 	}
 	cfg := &s.ep.cfg
 	switch {
@@ -219,11 +225,10 @@ func (s *Stream) runFetch(ctx context.Context, ss *streamShard) {
 		if !ss.sawRecords {
 			n -= cfg.maxEmptyPages - 1
 		}
-		ss.due = now.Add(idleDelay(n, cfg.pollInterval, cfg.idleInterval))
+		ss.due = now.Add(idleDelay(n, cfg.pollInterval, max(cfg.idleInterval, cfg.pollInterval)))
 	}
 	if ss.sh.exhausted {
 		ss.caughtUp = true
-		s.reportGap(ss, TrimHorizon())
 		s.onExhausted(ss, now)
 	}
 }
@@ -280,17 +285,19 @@ func (s *Stream) fetchFailed(ss *streamShard, err error, now time.Time) {
 				err, ss.sh.id, ss.sh.position))
 			return
 		}
-		if ss.gap == nil {
-			ss.gap = &Gap{ShardID: ss.sh.id, From: ss.sh.position, Err: err}
+		// Go on from the trim horizon; a seek not yet satisfied goes on from there too.
+		to := TrimHorizon()
+		if ss.sh.seeking {
+			to = ss.sh.position
 		}
+		s.gaps = append(s.gaps, Gap{ShardID: ss.sh.id, From: ss.sh.position, To: to, Err: err})
 		s.ep.cfg.logger.Warn("ddbstream: skipping a trimmed gap", "shard", ss.sh.id, "from", ss.sh.position.String(), "error", err)
 		if gone {
 			ss.sh.exhausted, ss.sh.iterator = true, ""
-			s.reportGap(ss, TrimHorizon())
 			s.onExhausted(ss, now)
 			return
 		}
-		ss.sh.reset(TrimHorizon())
+		ss.sh.reset(to)
 		ss.due = now
 	case IsRetryable(err):
 		ss.fails++
@@ -302,15 +309,20 @@ func (s *Stream) fetchFailed(ss *streamShard, err error, now time.Time) {
 	}
 }
 
-// reportGap reports the gap pending on ss, if any, now that reading went on at to.
-func (s *Stream) reportGap(ss *streamShard, to Position) {
-	if ss.gap == nil {
+// reportGaps hands the gaps found to SkipTrimmed's report, without holding s.mu, so the
+// report may call Token or Next; reports never run concurrently. Tasks defer it, so it
+// runs before the pump, and so Close, can finish.
+func (s *Stream) reportGaps() {
+	s.mu.Lock()
+	gaps := s.gaps
+	s.gaps = nil
+	s.mu.Unlock()
+	if len(gaps) == 0 || s.ep.cfg.onTrimmed == nil {
 		return
 	}
-	g := *ss.gap
-	g.To = to
-	ss.gap = nil
-	if s.ep.cfg.onTrimmed != nil {
+	s.reportMu.Lock()
+	defer s.reportMu.Unlock()
+	for _, g := range gaps {
 		s.ep.cfg.onTrimmed(g)
 	}
 }
@@ -366,6 +378,7 @@ func (s *Stream) runLookup(ctx context.Context, ss *streamShard) {
 }
 
 func (s *Stream) runIterator(ctx context.Context, ss *streamShard) {
+	defer s.reportGaps() // after the unlock below
 	err := ss.sh.takeIterator(ctx, ss.sh.position)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -376,6 +389,7 @@ func (s *Stream) runIterator(ctx context.Context, ss *streamShard) {
 }
 
 func (s *Stream) runHeartbeat(ctx context.Context, ss *streamShard) {
+	defer s.reportGaps() // after the unlock below
 	err := ss.sh.Heartbeat(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()

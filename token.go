@@ -27,7 +27,9 @@ const (
 //
 // iterator_type is one of trim_horizon, latest, at_sequence and after_sequence (these two
 // with sequence_number), and at_timestamp (with timestamp, RFC 3339: a seek by time that
-// has not found its first record yet). exhausted marks a shard that was read to its end.
+// has not found its first record yet, or a shard positioned at LATEST that returned
+// nothing yet, as of a second before it was; see [Shard.Token]). exhausted marks a
+// shard that was read to its end.
 // A token without a version is read as the Python design's shard token, whose fields are
 // the same. Within a [StreamToken], stream_arn may be left out.
 type ShardToken struct {
@@ -198,10 +200,11 @@ func validateShardTokens(streamARN string, toks []ShardToken) error {
 //	  {"shard_id":"shardId-…a","iterator_type":"after_sequence","sequence_number":"…","exhausted":true},
 //	  {"shard_id":"shardId-…b","parent":"shardId-…a","iterator_type":"trim_horizon"}]}
 //
-// Shards holds the frontier of the stream's lineage: every shard that may still have
-// records to deliver, and shards read to their end whose children are not known yet.
-// Ancestors of listed shards are finished and left out, so the size follows the number
-// of live shards, not the stream's age.
+// Shards holds every shard not finished: those that may still have records to deliver
+// (with unread descendants the Stream already knows of), and shards read to their end
+// whose children are not known yet. A finished shard (read to its end, every record
+// returned, its children known) is left out, so the size follows the number of
+// unfinished shards, not the stream's age.
 //
 // UnmarshalJSON also accepts the Python design's layout, {"stream_arn", "active",
 // "shards"} without a version: the shards named in active are resumed and the others are
