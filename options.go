@@ -173,7 +173,8 @@ func IdlePollInterval(d time.Duration) Option {
 
 // Backoff sets the pause after a throttled (LimitExceededException, ThrottlingException)
 // or failed (HTTP 5xx, broken connection) call, once the SDK's own retries are used up:
-// a random duration up to base doubled for each failure in a row, capped at max. Valid
+// base doubled for each failure in a row after the first, capped at max, of which a
+// random half is taken off (so between half and all of it). Valid
 // values: 1ms <= base <= max <= 10 minutes. Default 100ms and 30s.
 func Backoff(base, max time.Duration) Option {
 	return optionFunc(func(c *config) error {

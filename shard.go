@@ -377,12 +377,12 @@ func (s *Shard) IteratorAge(now time.Time) (time.Duration, bool) {
 }
 
 // SeekTo moves the shard to the first record created at or after t (in t's second or
-// later: see [AtTimestamp]) and returns the records from there, like [Shard.GetRecords]. It uses AT_TIMESTAMP where the endpoint
-// accepts it and scans from the trim horizon where it does not. A scan does not stop
-// early on a sparse shard: when it returns no records the seek goes on, and later reads
-// still skip records created before t until the first one at or after it. While nothing
-// has been returned the shard's token keeps the seek time; afterwards it names the record
-// after the last one returned.
+// later: see [AtTimestamp]) and returns the records from there, like [Shard.GetRecords].
+// It uses AT_TIMESTAMP where the endpoint accepts it and scans from the trim horizon
+// where it does not. A scan does not stop early on a sparse shard: when it returns no
+// records the seek goes on, and later reads still skip records created before t until
+// the first one at or after it. While nothing has been returned the shard's token keeps
+// the seek time; afterwards it names the record after the last one returned.
 func (s *Shard) SeekTo(ctx context.Context, t time.Time) ([]Record, error) {
 	if err := s.JumpTo(ctx, AtTimestamp(t)); err != nil {
 		return nil, err

@@ -389,6 +389,7 @@ func (ss *streamShard) hold(recs []Record) {
 	ss.pages = append(ss.pages, recs)
 	ss.held += len(recs)
 }
+
 func (ss *streamShard) deliverable() bool { return ss.parent == nil }
 
 // finished reports whether the shard can leave the set: its parent is gone, it was read
@@ -429,11 +430,7 @@ func (s *Stream) update(ss *streamShard) {
 			s.blocking--
 		}
 	}
-	if ss.finished() {
-		if ss.isBlocking {
-			ss.isBlocking = false
-			s.blocking--
-		}
+	if ss.finished() { // exhausted, so not blocking: nothing to uncount
 		delete(s.shards, ss.sh.id)
 		for _, c := range ss.children {
 			c.parent = nil

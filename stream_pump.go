@@ -109,8 +109,8 @@ func (s *Stream) schedule(ctx context.Context, tasks *sync.WaitGroup, now time.T
 		case ss.parent != nil && !ss.parent.committed.Exhausted:
 			// A child waits until its parent has been read to the end. Its iterator can
 			// be taken meanwhile, with a spare slot, so that reading it starts at once
-			// when the parent ends: a lineage then costs one call per page.
-			// Not under a seeking parent, whose end may still change where it starts.
+			// when the parent ends: a lineage then costs one call per page. Not under a
+			// seeking parent, whose end may still change where the child starts.
 			if ss.parent.parent == nil && ss.parent.committed.IteratorType != tokAtTimestamp &&
 				ss.sh.iterator == "" && !ss.committed.Exhausted {
 				if now.Before(ss.due) { // backing off after a failure
